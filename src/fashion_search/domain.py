@@ -264,3 +264,17 @@ def where(**equalities: Any) -> Filter:
         condition(k, Op.IN if isinstance(v, list | tuple | set) else Op.EQ, v) for k, v in equalities.items()
     ]
     return Filter(tuple(conds))
+
+
+PRICE_TIERS: tuple[tuple[float, str], ...] = ((25.0, "budget"), (75.0, "mid-range"), (200.0, "premium"))
+"""Upper bounds (exclusive) of the price tiers; anything above the last is "luxury"."""
+
+
+def price_tier(price: float | None) -> str | None:
+    """Human price tier used in descriptions, explanations and the synthetic users' price bands."""
+    if price is None:
+        return None
+    for bound, tier in PRICE_TIERS:
+        if price < bound:
+            return tier
+    return "luxury"
