@@ -1,0 +1,91 @@
+"""What every command shares: building Settings from options, printing, mapping errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from fashion_search import errors
+from fashion_search.settings import Settings, load_settings
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML settings file (also FASHION_SEARCH_CONFIG)", show_default=False),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="where the embedded store lives (FASHION_SEARCH_DATA_DIR)", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+
+EXIT_CODES: dict[type[errors.FashionSearchError], int] = {
+    errors.ConfigurationError: 3,
+    errors.CatalogError: 4,
+    errors.ValidationError: 2,
+    errors.NotFoundError: 5,
+    errors.ModelError: 6,
+    errors.StoreError: 7,
+}
+"""Exit codes of the error tree; the most specific class listed wins (1 for anything else)."""
+
+
+def exit_code_for(exc: errors.FashionSearchError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+def console() -> Console:
+    return Console(stderr=False)
+
+
+def err_console() -> Console:
+    return Console(stderr=True)
+
+
+def settings_from(config: Path | None, data_dir: Path | None = None, **overrides: Any) -> Settings:
+    return load_settings(config, data_dir=data_dir, **overrides)
+
+
+@contextmanager
+def handle_errors() -> Iterator[None]:
+    """Turn library errors into one readable line on stderr and a documented exit code."""
+    try:
+        yield
+    except errors.FashionSearchError as exc:
+        err_console().print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(exit_code_for(exc)) from None
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar exposed as the ``progress(done, total)`` callback the library takes."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
