@@ -1,0 +1,606 @@
+"""Exact cosine top-k with NumPy: the reference VectorIndex and the default below HNSW scale.
+
+Each space keeps its ids ascending and a float32 matrix of unit rows, so a search is one
+matrix-vector product. Filters are evaluated over columnar copies of the product fields (text as
+integer codes, numbers as float arrays with NaN for null) into a boolean mask, and the k best are
+taken among the masked rows only.
+
+Persistence: :meth:`ExactIndex.save` writes a directory holding ``manifest.json``, the products as
+JSON lines and one ``.npy`` file of ids and one of vectors per space, so that an index loads
+without the store. Data files carry a per-save token in their names and the manifest is replaced
+last, atomically: a reader sees the old index or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from fashion_search.domain import PRODUCT_FIELDS, SPACES, Condition, Filter, Hit, ImageStatus, Op, Product
+from fashion_search.errors import FilterError, IndexCorruptError, StoreError, ValidationError
+
+FORMAT_NAME = "fashion-search-exact-index"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_REBUILD = "rebuild it with `fashion-search index`"
+_DATA_FILE = re.compile(r"^(products\.[0-9a-f]+\.jsonl|(image|text|hybrid)\.[0-9a-f]+\.(ids|vectors)\.npy)$")
+
+_NUMERIC_FIELDS = tuple(name for name, kind in PRODUCT_FIELDS.items() if kind is not str)
+
+# Below this share of matching rows, gathering them before the product beats scoring every row.
+_GATHER_FRACTION = 0.25
+
+
+# --------------------------------------------------------------------------------------------
+# columnar product metadata and filter masks
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Product fields as NumPy columns over products sorted by id."""
+
+    ids: np.ndarray
+    products: list[Product]
+    codes: dict[str, np.ndarray]
+    vocab: dict[str, dict[str, int]]
+    numbers: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, products: dict[int, Product]) -> _Columns:
+        ordered = [products[i] for i in sorted(products)]
+        ids = np.fromiter((p.id for p in ordered), dtype=np.int64, count=len(ordered))
+        codes: dict[str, np.ndarray] = {}
+        vocab: dict[str, dict[str, int]] = {}
+        numbers: dict[str, np.ndarray] = {}
+        for name, kind in PRODUCT_FIELDS.items():
+            values = [getattr(p, name) for p in ordered]
+            if kind is str:
+                table: dict[str, int] = {}
+                col = np.fromiter(
+                    (
+                        -1
+                        if v is None
+                        else table.setdefault(str(v) if isinstance(v, ImageStatus) else v, len(table))
+                        for v in values
+                    ),
+                    dtype=np.int32,
+                    count=len(values),
+                )
+                codes[name], vocab[name] = col, table
+            else:
+                numbers[name] = np.fromiter(
+                    (math.nan if v is None else float(v) for v in values), dtype=np.float64, count=len(values)
+                )
+        return cls(ids, ordered, codes, vocab, numbers)
+
+    def mask(self, where: Filter) -> np.ndarray:
+        """Boolean mask over products; null semantics exactly as :meth:`Filter.matches`."""
+        out = np.ones(len(self.ids), dtype=bool)
+        for c in where.conditions:
+            out &= self._condition(c)
+        return out
+
+    def _condition(self, c: Condition) -> np.ndarray:
+        n = len(self.ids)
+        if c.field in self.codes:
+            codes, table = self.codes[c.field], self.vocab[c.field]
+            if c.op in (Op.EQ, Op.NE):
+                code = table.get(c.value) if isinstance(c.value, str) else None
+                hit = np.zeros(n, dtype=bool) if code is None else codes == code
+                # null codes are -1, never equal to a value: NE keeps them, as Filter.matches does.
+                return hit if c.op is Op.EQ else ~hit
+            if c.op in (Op.IN, Op.NOT_IN):
+                wanted = [table[v] for v in c.value if isinstance(v, str) and v in table]
+                hit = np.isin(codes, np.array(wanted, dtype=np.int32))
+                return hit if c.op is Op.IN else ~hit
+            raise FilterError(f"range operator {c.op.value!r} needs a numeric field; {c.field!r} is text")
+        if c.field in self.numbers:
+            col = self.numbers[c.field]
+            if c.op in (Op.EQ, Op.NE):
+                hit = col == float(c.value)
+                return hit if c.op is Op.EQ else ~hit
+            if c.op in (Op.IN, Op.NOT_IN):
+                hit = np.isin(col, np.array([float(v) for v in c.value], dtype=np.float64))
+                return hit if c.op is Op.IN else ~hit
+            # NaN (null) compares false, as a null value fails every range in Filter.matches.
+            if c.op is Op.GT:
+                return col > c.value
+            if c.op is Op.GE:
+                return col >= c.value
+            if c.op is Op.LT:
+                return col < c.value
+            return col <= c.value
+        raise FilterError(f"unknown filter field {c.field!r}")
+
+
+@dataclass(frozen=True)
+class _Space:
+    ids: np.ndarray
+    """int64, strictly ascending."""
+    matrix: np.ndarray
+    """float32 (n, dim), unit rows (all-zero rows stay zero)."""
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """An immutable view that searches use without holding the lock."""
+
+    columns: _Columns
+    spaces: dict[str, _Space]
+    rows: dict[str, np.ndarray]
+    """Per space: the product row (in ``columns``) of each vector row."""
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def _check_space(space: str) -> None:
+    if space not in SPACES:
+        raise ValidationError(f"unknown vector space {space!r}; known spaces: {', '.join(SPACES)}")
+
+
+def _as_ids(ids: Iterable[int], what: str = "ids") -> np.ndarray:
+    if isinstance(ids, np.ndarray):
+        arr = ids
+    else:
+        items = list(ids)
+        if any(isinstance(i, bool) or not isinstance(i, int | np.integer) for i in items):
+            bad = next(i for i in items if isinstance(i, bool) or not isinstance(i, int | np.integer))
+            raise ValidationError(f"{what} must be integers, got {bad!r}")
+        arr = np.array(items, dtype=np.int64)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise ValidationError(f"{what} must be a flat sequence of integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k best scores, best first; ties go to the lower position (= lower id)."""
+    n = scores.shape[0]
+    if k < n:
+        part = np.argpartition(-scores, k - 1)[:k]
+        kth = scores[part].min()
+        # Every score tied with the k-th is a candidate, so the id tie-break is exact.
+        candidates = np.flatnonzero(scores >= kth)
+    else:
+        candidates = np.arange(n)
+    order = np.lexsort((candidates, -scores[candidates]))[:k]
+    return candidates[order]
+
+
+class _HashingWriter:
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self.sha.update(data)
+        return self.raw.write(data)
+
+
+def _write_atomic(path: Path, write: Callable[[_HashingWriter], object]) -> str:
+    """Write through a temporary file in the same directory, fsync, rename; returns the SHA-256."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            writer = _HashingWriter(fh)
+            write(writer)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return writer.sha.hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the renames durable; not every platform can open a directory.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _product_from_json(data: dict[str, Any]) -> Product:
+    data = dict(data)
+    data["image_status"] = ImageStatus(data["image_status"])
+    data["attributes"] = dict(data.get("attributes") or {})
+    return Product(**data)
+
+
+# --------------------------------------------------------------------------------------------
+# the index
+# --------------------------------------------------------------------------------------------
+
+
+class ExactIndex:
+    """Exact cosine search over the three spaces of one catalog, with filters.
+
+    Thread-safe: writes take a lock; searches work on an immutable snapshot.
+    ``model`` names the embedding model the vectors came from (kept in the saved manifest).
+    """
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model
+        self._lock = threading.RLock()
+        self._products: dict[int, Product] = {}
+        self._spaces: dict[str, _Space] = {}
+        self._pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._dims: dict[str, int] = {}
+        self._snapshot: _Snapshot | None = None
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{s}={self.count(s)}" for s in SPACES)
+        return f"ExactIndex(products={self.count()}, {counts}, model={self.model!r})"
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def upsert_products(self, products: Sequence[Product]) -> None:
+        """Add or replace the metadata that filters and results use."""
+        for p in products:
+            if not isinstance(p, Product):
+                raise ValidationError(f"expected a Product, got {type(p).__name__}")
+            if isinstance(p.id, bool) or not isinstance(p.id, int):
+                raise ValidationError(f"product id must be an integer, got {p.id!r}")
+            for name in _NUMERIC_FIELDS:
+                value = getattr(p, name)
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                    raise ValidationError(f"product {p.id}: {name} must be a number, got {value!r}")
+        with self._lock:
+            for p in products:
+                self._products[p.id] = p
+            self._snapshot = None
+
+    def upsert(self, space: str, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
+        """Add or replace vectors of one space (rows are L2-normalised); every id needs a product."""
+        _check_space(space)
+        id_arr = _as_ids(ids)
+        arr = np.asarray(vectors)
+        if arr.ndim != 2 or arr.shape[0] != id_arr.shape[0] or arr.shape[1] < 1:
+            raise ValidationError(
+                f"vectors must have shape ({id_arr.shape[0]}, dim) to match {id_arr.shape[0]} ids, "
+                f"got {arr.shape}"
+            )
+        if not np.issubdtype(arr.dtype, np.number):
+            raise ValidationError(f"vectors must be numeric, got dtype {arr.dtype}")
+        arr = arr.astype(np.float32)
+        if not np.isfinite(arr).all():
+            bad = int(id_arr[np.flatnonzero(~np.isfinite(arr).all(axis=1))[0]])
+            raise ValidationError(f"vector of product {bad} in space {space!r} has non-finite values")
+        if np.unique(id_arr).shape[0] != id_arr.shape[0]:
+            raise ValidationError(f"an id appears more than once in one upsert to space {space!r}")
+        if id_arr.size == 0:
+            return
+        with self._lock:
+            dim = self._dims.get(space)
+            if dim is not None and dim != arr.shape[1]:
+                raise ValidationError(f"space {space!r} holds {dim}-d vectors; got {arr.shape[1]}-d ones")
+            missing = [int(i) for i in id_arr if int(i) not in self._products]
+            if missing:
+                shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+                raise ValidationError(
+                    f"{len(missing)} id(s) have no product in the index: {shown}; upsert the products first"
+                )
+            self._dims[space] = int(arr.shape[1])
+            self._pending.setdefault(space, []).append((id_arr.copy(), _normalise(arr)))
+            self._snapshot = None
+
+    def delete(self, ids: Iterable[int]) -> None:
+        """Remove products and their vectors from every space; unknown ids are ignored."""
+        gone = _as_ids(ids)
+        with self._lock:
+            self._flush()
+            for i in gone.tolist():
+                self._products.pop(i, None)
+            for space, data in list(self._spaces.items()):
+                keep = ~np.isin(data.ids, gone)
+                if not keep.all():
+                    self._spaces[space] = _Space(data.ids[keep], data.matrix[keep])
+            self._snapshot = None
+
+    def _flush(self) -> None:
+        """Merge pending upserts into the sorted arrays (later upserts of an id win)."""
+        for space, batches in self._pending.items():
+            if not batches:
+                continue
+            old = self._spaces.get(space)
+            parts_ids = ([old.ids] if old is not None else []) + [b[0] for b in batches]
+            parts_mat = ([old.matrix] if old is not None else []) + [b[1] for b in batches]
+            all_ids = np.concatenate(parts_ids)
+            all_mat = np.concatenate(parts_mat)
+            # Last occurrence of each id: unique over the reversed array finds first-from-the-end.
+            uniq, first_rev = np.unique(all_ids[::-1], return_index=True)
+            last = all_ids.shape[0] - 1 - first_rev
+            self._spaces[space] = _Space(uniq, np.ascontiguousarray(all_mat[last]))
+        self._pending.clear()
+
+    def _flushed(self) -> dict[str, _Space]:
+        with self._lock:
+            self._flush()
+            return dict(self._spaces)
+
+    def _current(self) -> _Snapshot:
+        with self._lock:
+            if self._snapshot is None:
+                self._flush()
+                columns = _Columns.build(self._products)
+                rows = {s: np.searchsorted(columns.ids, d.ids) for s, d in self._spaces.items()}
+                self._snapshot = _Snapshot(columns, dict(self._spaces), rows)
+            return self._snapshot
+
+    # -- reads --------------------------------------------------------------------------------
+
+    @property
+    def dims(self) -> dict[str, int]:
+        """Vector dimension per space that has ever held vectors."""
+        with self._lock:
+            return dict(self._dims)
+
+    def count(self, space: str | None = None) -> int:
+        """Number of vectors in ``space``, or of products when ``space`` is None."""
+        if space is None:
+            with self._lock:
+                return len(self._products)
+        _check_space(space)
+        data = self._flushed().get(space)
+        return 0 if data is None else int(data.ids.shape[0])
+
+    def get_product(self, product_id: int) -> Product | None:
+        with self._lock:
+            return self._products.get(product_id)
+
+    def count_matching(self, where: Filter | None) -> int:
+        """How many products match ``where`` (with or without vectors)."""
+        columns = self._current().columns
+        return len(columns.ids) if not where else int(columns.mask(where).sum())
+
+    def vectors(self, space: str, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Stored (unit-normalised) vectors of ``ids``; rows of zeros where an id has none."""
+        _check_space(space)
+        wanted = _as_ids(ids)
+        data = self._flushed().get(space)
+        dim = self.dims.get(space, 0)
+        out = np.zeros((wanted.shape[0], dim), dtype=np.float32)
+        if data is None or data.ids.shape[0] == 0 or wanted.shape[0] == 0:
+            return out
+        pos = np.minimum(np.searchsorted(data.ids, wanted), data.ids.shape[0] - 1)
+        found = data.ids[pos] == wanted
+        out[found] = data.matrix[pos[found]]
+        return out
+
+    def search(
+        self,
+        space: str,
+        vector: np.ndarray,
+        k: int = 10,
+        where: Filter | None = None,
+        exclude_ids: Iterable[int] = (),
+    ) -> list[Hit]:
+        """The k most similar products among those matching ``where``, best first (ties by id)."""
+        _check_space(space)
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+            raise ValidationError(f"k must be a non-negative integer, got {k!r}")
+        if where is not None and not isinstance(where, Filter):
+            raise ValidationError(f"where must be a Filter, got {type(where).__name__}")
+        query = self._query(space, vector)
+        excluded = _as_ids(exclude_ids, "exclude_ids")
+        snap = self._current()
+        data = snap.spaces.get(space)
+        if data is None or data.ids.shape[0] == 0 or k == 0:
+            return []
+        mask: np.ndarray | None = None
+        if where:
+            mask = snap.columns.mask(where)[snap.rows[space]]
+        if excluded.size:
+            keep = ~np.isin(data.ids, excluded)
+            mask = keep if mask is None else mask & keep
+        if mask is None:
+            scores = data.matrix @ query
+            rows = None
+        else:
+            rows = np.flatnonzero(mask)
+            if rows.size == 0:
+                return []
+            if rows.size < _GATHER_FRACTION * data.ids.shape[0]:
+                scores = data.matrix[rows] @ query
+            else:
+                scores = (data.matrix @ query)[rows]
+        best = _top_k(scores, int(k))
+        vector_rows = best if rows is None else rows[best]
+        product_rows = snap.rows[space][vector_rows]
+        products = snap.columns.products
+        return [
+            Hit(products[int(p)], float(s)) for p, s in zip(product_rows, scores[best].tolist(), strict=True)
+        ]
+
+    def _query(self, space: str, vector: np.ndarray) -> np.ndarray:
+        q = np.asarray(vector)
+        if q.ndim == 2 and q.shape[0] == 1:
+            q = q[0]
+        if q.ndim != 1 or not np.issubdtype(q.dtype, np.number):
+            raise ValidationError(f"query vector must be one numeric row, got shape {q.shape}")
+        q = q.astype(np.float32)
+        dim = self.dims.get(space)
+        if dim is not None and q.shape[0] != dim:
+            raise ValidationError(f"query vector has {q.shape[0]} dimensions; space {space!r} holds {dim}-d")
+        if not np.isfinite(q).all():
+            raise ValidationError("query vector has non-finite values")
+        norm = float(np.linalg.norm(q))
+        if norm == 0.0:
+            raise ValidationError("query vector is all zeros; it has no direction to compare")
+        return q / np.float32(norm)
+
+    # -- persistence --------------------------------------------------------------------------
+
+    @staticmethod
+    def exists(directory: Path | str) -> bool:
+        """Whether ``directory`` holds a saved index (its manifest)."""
+        return (Path(directory) / MANIFEST).is_file()
+
+    def save(self, directory: Path | str) -> None:
+        """Write the index to ``directory`` atomically (see the module docstring)."""
+        directory = Path(directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create the index directory {directory}: {e}") from e
+        snap = self._current()
+        with self._lock:
+            dims, model = dict(self._dims), self.model
+        token = secrets.token_hex(8)
+        products_file = f"products.{token}.jsonl"
+
+        def write_products(out: _HashingWriter) -> None:
+            for p in snap.columns.products:
+                out.write(json.dumps(p.to_dict(), ensure_ascii=False, sort_keys=True).encode() + b"\n")
+
+        manifest: dict[str, Any] = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "model": model,
+            "created_at": datetime.now(UTC).isoformat(),
+            "products": {
+                "file": products_file,
+                "count": len(snap.columns.products),
+                "sha256": _write_atomic(directory / products_file, write_products),
+            },
+            "spaces": {},
+        }
+        for space, data in snap.spaces.items():
+            entry: dict[str, Any] = {"dim": dims[space], "count": int(data.ids.shape[0])}
+            for part, array in (("ids", data.ids), ("vectors", data.matrix)):
+                name = f"{space}.{token}.{part}.npy"
+
+                def write_array(out: _HashingWriter, array: np.ndarray = array) -> None:
+                    np.save(out, array, allow_pickle=False)
+
+                entry[part] = {"file": name, "sha256": _write_atomic(directory / name, write_array)}
+            manifest["spaces"][space] = entry
+        text = json.dumps(manifest, indent=2, sort_keys=True).encode()
+        _write_atomic(directory / MANIFEST, lambda out: out.write(text))
+        _fsync_dir(directory)
+        referenced = {manifest["products"]["file"]} | {
+            e[part]["file"] for e in manifest["spaces"].values() for part in ("ids", "vectors")
+        }
+        for path in directory.iterdir():
+            if _DATA_FILE.match(path.name) and path.name not in referenced:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    @classmethod
+    def load(cls, directory: Path | str) -> ExactIndex:
+        """Load a saved index, verifying every file's checksum (IndexCorruptError if one fails)."""
+        directory = Path(directory)
+        manifest_path = directory / MANIFEST
+        if not manifest_path.is_file():
+            raise StoreError(
+                f"no index found in {directory} (no {MANIFEST}); build it with `fashion-search index`"
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise IndexCorruptError(f"index manifest {manifest_path} is unreadable ({e}); {_REBUILD}") from e
+        try:
+            return cls._from_manifest(directory, manifest)
+        except IndexCorruptError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise IndexCorruptError(f"index manifest {manifest_path} is malformed ({e!r}); {_REBUILD}") from e
+
+    @classmethod
+    def _from_manifest(cls, directory: Path, manifest: dict[str, Any]) -> ExactIndex:
+        if manifest.get("format") != FORMAT_NAME:
+            raise IndexCorruptError(f"{directory / MANIFEST} is not an exact index manifest; {_REBUILD}")
+        if manifest.get("version") != FORMAT_VERSION:
+            raise IndexCorruptError(
+                f"index in {directory} has format version {manifest.get('version')!r}; this "
+                f"fashion-search reads version {FORMAT_VERSION}; {_REBUILD}"
+            )
+        index = cls(model=manifest.get("model"))
+        entry = manifest["products"]
+        raw = cls._read_verified(directory, entry["file"], entry["sha256"])
+        try:
+            products = [_product_from_json(json.loads(line)) for line in raw.decode("utf-8").splitlines()]
+        except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError, KeyError) as e:
+            raise IndexCorruptError(
+                f"index products file {directory / entry['file']} is unreadable; {_REBUILD}"
+            ) from e
+        if len(products) != entry["count"]:
+            raise IndexCorruptError(
+                f"index products file {directory / entry['file']} holds {len(products)} products, "
+                f"manifest says {entry['count']}; {_REBUILD}"
+            )
+        index._products = {p.id: p for p in products}
+        for space, info in manifest["spaces"].items():
+            if space not in SPACES:
+                raise IndexCorruptError(f"index in {directory} names an unknown space {space!r}; {_REBUILD}")
+            dim, count = int(info["dim"]), int(info["count"])
+            ids = cls._read_array(directory, info["ids"], np.dtype(np.int64), (count,))
+            matrix = cls._read_array(directory, info["vectors"], np.dtype(np.float32), (count, dim))
+            if count and (np.any(np.diff(ids) <= 0) or not np.isin(ids, list(index._products)).all()):
+                raise IndexCorruptError(
+                    f"index ids of space {space!r} in {directory} are inconsistent; {_REBUILD}"
+                )
+            index._spaces[space] = _Space(ids, matrix)
+            index._dims[space] = dim
+        return index
+
+    @staticmethod
+    def _read_verified(directory: Path, name: str, sha256: str) -> bytes:
+        if not isinstance(name, str) or not _DATA_FILE.match(name):
+            raise IndexCorruptError(
+                f"index manifest in {directory} names an unexpected file {name!r}; {_REBUILD}"
+            )
+        path = directory / name
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise IndexCorruptError(f"index file {path} cannot be read ({e.strerror}); {_REBUILD}") from e
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise IndexCorruptError(
+                f"index file {path} failed its checksum (truncated or corrupted); {_REBUILD}"
+            )
+        return data
+
+    @classmethod
+    def _read_array(
+        cls, directory: Path, entry: dict[str, str], dtype: np.dtype, shape: tuple[int, ...]
+    ) -> np.ndarray:
+        data = cls._read_verified(directory, entry["file"], entry["sha256"])
+        try:
+            array = np.load(io.BytesIO(data), allow_pickle=False)
+        except ValueError as e:
+            raise IndexCorruptError(
+                f"index file {directory / entry['file']} is not a valid array; {_REBUILD}"
+            ) from e
+        if array.dtype != dtype or array.shape != shape:
+            raise IndexCorruptError(
+                f"index file {directory / entry['file']} holds {array.dtype} {array.shape}, "
+                f"expected {dtype} {shape}; {_REBUILD}"
+            )
+        return array
