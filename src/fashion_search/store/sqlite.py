@@ -584,7 +584,7 @@ class SqliteStore:
             )
             if dims - {dim}:
                 raise ValidationError(
-                    f"space {space!r} already holds {sorted(dims)}-d vectors of model {model!r}; "
+                    f"space {space!r} already holds {'/'.join(map(str, sorted(dims)))}-d vectors of model {model!r}; "
                     f"got {dim}-d ones"
                 )
             self._require_existing(conn, _products, set(pids), "product")
