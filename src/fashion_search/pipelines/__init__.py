@@ -1,1 +1,1 @@
-"""pipelines."""
+"""Batch jobs as reader -> mapper -> writer per partition; runners decide where they run."""
