@@ -584,8 +584,8 @@ class SqliteStore:
             )
             if dims - {dim}:
                 raise ValidationError(
-                    f"space {space!r} already holds {'/'.join(map(str, sorted(dims)))}-d vectors of model {model!r}; "
-                    f"got {dim}-d ones"
+                    f"space {space!r} already holds {'/'.join(map(str, sorted(dims)))}-d vectors "
+                    f"of model {model!r}; got {dim}-d ones"
                 )
             self._require_existing(conn, _products, set(pids), "product")
             conn.execute(stmt, rows)
