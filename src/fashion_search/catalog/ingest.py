@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,9 @@ def find_image_files(images_dir: Path) -> dict[int, Path]:
     return found
 
 
-def _product(row: StyleRow, price: float, status: ImageStatus, image: Path | None) -> Product:
+def _product(
+    row: StyleRow, price: float, status: ImageStatus, image: Path | None, attributes: Mapping[str, str]
+) -> Product:
     return Product(
         id=row.id,
         name=row.name,
@@ -114,6 +116,7 @@ def _product(row: StyleRow, price: float, status: ImageStatus, image: Path | Non
         price=price,
         image_status=status,
         image_file=image.name if image is not None and status is ImageStatus.PRESENT else None,
+        attributes=attributes,
     )
 
 
@@ -150,8 +153,12 @@ def ingest_catalog(
     )
     total = len(styles.rows)
     for start in range(0, total, batch_size):
+        rows = styles.rows[start : start + batch_size]
+        # Visual attributes come from the attribute tagger, not from styles.csv: carry them over so
+        # that re-ingesting does not erase them (and an unchanged row stays unchanged).
+        tagged = {p.id: p.attributes for p in store.get_products([r.id for r in rows])}
         batch: list[Product] = []
-        for row in styles.rows[start : start + batch_size]:
+        for row in rows:
             image = images.get(row.id)
             if image is None:
                 status = ImageStatus.MISSING
@@ -166,7 +173,7 @@ def ingest_catalog(
                 else:  # removed between the folder scan and the check
                     report.images_missing += 1
             price = simulate_price(row.id, row.article_type, row.usage, row.master_category, seed=seed)
-            batch.append(_product(row, price, status, image))
+            batch.append(_product(row, price, status, image, tagged.get(row.id, {})))
         result = store.upsert_products(batch)
         report.inserted += result.inserted
         report.updated += result.updated

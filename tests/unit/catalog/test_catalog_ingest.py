@@ -20,7 +20,7 @@ from fashion_search.store.sqlite import SqliteStore
 
 
 class DictStore:
-    """The one Store method ingest uses, over a dict; counts like the real stores do."""
+    """The two Store methods ingest uses, over a dict; counts like the real stores do."""
 
     def __init__(self) -> None:
         self.products: dict[int, Product] = {}
@@ -35,6 +35,9 @@ class DictStore:
             updated += old is not None and old != p
             self.products[p.id] = p
         return UpsertResult(inserted, updated, len(products) - inserted - updated)
+
+    def get_products(self, ids: Sequence[int]) -> list[Product]:
+        return [self.products[i] for i in ids if i in self.products]
 
 
 def jpeg(colour: tuple[int, int, int] = (200, 30, 40)) -> bytes:
@@ -133,6 +136,13 @@ def test_ingest_into_the_sqlite_store(catalog: Path, tmp_path: Path) -> None:
         assert store.count_products() == 5
         photo = store.get_product(1)
         assert photo is not None and (photo.image_status, photo.image_file) == (ImageStatus.PRESENT, "1.jpg")
+
+        # Attributes tagged after ingest survive a re-ingest, which then changes nothing.
+        store.update_attributes({1: {"pattern": "striped"}})
+        third = ingest_catalog(catalog / "styles.csv", catalog / "images", store)
+        assert (third.updated, third.unchanged) == (0, 5)
+        tagged = store.get_product(1)
+        assert tagged is not None and dict(tagged.attributes) == {"pattern": "striped"}
     finally:
         store.close()
 
