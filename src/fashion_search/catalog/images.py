@@ -101,11 +101,15 @@ def check_image(path: Path, max_pixels: int) -> ImageCheck:
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        # Deep greyscale (16-bit PNG, float TIFF): scale to 8 bits instead of clipping at 255.
+        # Deep greyscale: scale to 8 bits instead of clipping at 255. A 16-bit image has a known
+        # range; 32-bit and float images do not, so their own maximum (or 1.0) sets the scale.
         pixels = np.asarray(image, dtype=np.float64)
-        top = float(pixels.max()) if pixels.size else 0.0
-        scale = 255.0 / top if top > 255.0 else (255.0 if image.mode == "F" and top <= 1.0 else 1.0)
-        image = Image.fromarray(np.clip(pixels * scale, 0, 255).astype(np.uint8), mode="L")
+        if image.mode.startswith("I;16"):
+            scale = 1 / 257
+        else:
+            top = float(pixels.max()) if pixels.size else 0.0
+            scale = 255.0 / top if top > 255.0 else (255.0 if image.mode == "F" and top <= 1.0 else 1.0)
+        image = Image.fromarray(np.clip(np.rint(pixels * scale), 0, 255).astype(np.uint8), mode="L")
     has_alpha = image.mode in ("RGBA", "LA", "La", "RGBa", "PA") or (
         image.mode == "P" and "transparency" in image.info
     )

@@ -1,7 +1,8 @@
 """Reading a real, messy ``styles.csv``: repair what can be repaired, report the rest.
 
 The file is read one physical line at a time, so one bad row (an odd quote, a stray byte, a
-missing field) costs that row only and never the rows after it. A row with more fields than the
+missing field) costs that row only and never the rows after it; the price is that a quoted field
+cannot span lines (no catalog of this format has line breaks inside a field). A row with more fields than the
 header is repaired by giving the extra fields back to ``productDisplayName``, the one free-text
 column, which is where the unquoted commas of the real catalog sit.
 """
@@ -29,6 +30,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 """The columns every ``styles.csv`` must have, in the order of the real file."""
 
 NAME_COLUMN = "productDisplayName"
+
+MAX_ID = 2**63 - 1  # ids are stored as 64-bit integers
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 NULL_VALUES: frozenset[str] = frozenset({"", "NA"})
 """Field values read as null. The real file writes "NA" for an unknown usage or colour."""
@@ -145,8 +149,8 @@ def _parse_row(fields: list[str], width: int, index: dict[str, int]) -> tuple[St
         product_id = _parse_int(raw_id)
     except ValueError:
         raise _RowRejected(f"id {raw_id!r} is not an integer") from None
-    if product_id < 0:
-        raise _RowRejected(f"id {product_id} is negative", product_id)
+    if not 0 <= product_id <= MAX_ID:
+        raise _RowRejected(f"id {product_id} is out of range (0 to {MAX_ID})")
     if len(fields) < width:
         raise _RowRejected(f"expected {width} fields, found {len(fields)}", product_id)
     year: int | None = None
@@ -155,6 +159,8 @@ def _parse_row(fields: list[str], width: int, index: dict[str, int]) -> tuple[St
             year = _parse_int(values["year"])
         except ValueError:
             raise _RowRejected(f"year {values['year']!r} is not an integer", product_id) from None
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise _RowRejected(f"year {year} is out of range ({MIN_YEAR} to {MAX_YEAR})", product_id)
 
     def text(column: str) -> str | None:
         value = values[column]

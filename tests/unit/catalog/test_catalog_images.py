@@ -137,10 +137,16 @@ def test_open_rgb_cmyk_and_16_bit(tmp_path: Path) -> None:
     path = tmp_path / "deep.png"
     deep.save(path)
     assert open_image_rgb(path, LIMIT).getpixel((0, 0)) == (255, 255, 255)
-    half = Image.fromarray(np.array([[0, 32768]], dtype=np.uint16))
+    half = Image.fromarray(np.array([[0, 32896]], dtype=np.uint16))  # 128 * 257
     half.save(path)
     out = open_image_rgb(str(path), LIMIT)
-    assert out.getpixel((0, 0)) == (0, 0, 0) and out.getpixel((1, 0)) == (255, 255, 255)
+    assert out.getpixel((0, 0)) == (0, 0, 0) and out.getpixel((1, 0)) == (128, 128, 128)
+    wide = Image.fromarray(np.array([[0.0, 0.5, 1.0]], dtype=np.float32))
+    assert [open_image_rgb(encode(wide, "TIFF"), LIMIT).getpixel((x, 0)) for x in range(3)] == [
+        (0, 0, 0),
+        (128, 128, 128),
+        (255, 255, 255),
+    ]
 
 
 def test_open_rgb_animated_gives_first_frame() -> None:

@@ -135,18 +135,23 @@ def test_bad_rows_are_rejected_with_line_and_reason(tmp_path: Path) -> None:
         ",Men,Apparel,Topwear,Shirts,Blue,Fall,2011,Casual,No Id",
         "",
         "7,Men,Apparel,Topwear,Shirts,Blue,Fall,2011,Casual,Good Two",
+        "-8,Men,Apparel,Topwear,Shirts,Blue,Fall,2011,Casual,Negative Id",
+        "99999999999999999999,Men,Apparel,Topwear,Shirts,Blue,Fall,2011,Casual,Huge Id",
+        "10,Men,Apparel,Topwear,Shirts,Blue,Fall,20111,Casual,Odd Year",
     )
     result = read_styles(path)
     assert [r.id for r in result.rows] == [1, 7]
-    assert result.rows_read == 7  # the blank line is not a row
+    assert result.rows_read == 10  # the blank line is not a row
     got = [(i.line, i.product_id) for i in result.rejected]
-    assert got == [(3, 2), (4, None), (5, 4), (6, 5), (7, None)]
+    assert got == [(3, 2), (4, None), (5, 4), (6, 5), (7, None), (10, None), (11, None), (12, 10)]
     reasons = [i.reason for i in result.rejected]
     assert "expected 10 fields, found 4" in reasons[0]
     assert "'x3' is not an integer" in reasons[1]
     assert "year '20x1'" in reasons[2]
     assert "empty productDisplayName" in reasons[3]
     assert reasons[4] == "empty id"
+    assert "id -8 is out of range" in reasons[5] and "out of range" in reasons[6]
+    assert "year 20111 is out of range" in reasons[7]
 
 
 def test_placeholder_name_is_replaced_by_one_made_of_attributes(tmp_path: Path) -> None:
