@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fashion_search.catalog.images import check_image
 from fashion_search.catalog.prices import simulate_price
-from fashion_search.catalog.styles import RowIssue, StyleRow, read_styles
+from fashion_search.catalog.styles import RowIssue, read_styles
 from fashion_search.domain import ImageStatus, Product
 from fashion_search.errors import CatalogError, ValidationError
 from fashion_search.store.base import Store
@@ -99,27 +99,6 @@ def find_image_files(images_dir: Path) -> dict[int, Path]:
     return found
 
 
-def _product(
-    row: StyleRow, price: float, status: ImageStatus, image: Path | None, attributes: Mapping[str, str]
-) -> Product:
-    return Product(
-        id=row.id,
-        name=row.name,
-        gender=row.gender,
-        master_category=row.master_category,
-        sub_category=row.sub_category,
-        article_type=row.article_type,
-        base_colour=row.base_colour,
-        season=row.season,
-        year=row.year,
-        usage=row.usage,
-        price=price,
-        image_status=status,
-        image_file=image.name if image is not None and status is ImageStatus.PRESENT else None,
-        attributes=attributes,
-    )
-
-
 def ingest_catalog(
     styles_path: Path,
     images_dir: Path | None,
@@ -173,7 +152,14 @@ def ingest_catalog(
                 else:  # removed between the folder scan and the check
                     report.images_missing += 1
             price = simulate_price(row.id, row.article_type, row.usage, row.master_category, seed=seed)
-            batch.append(_product(row, price, status, image, tagged.get(row.id, {})))
+            batch.append(
+                row.to_product(
+                    price=price,
+                    image_status=status,
+                    image_file=image.name if image is not None and status is ImageStatus.PRESENT else None,
+                    attributes=tagged.get(row.id),
+                )
+            )
         result = store.upsert_products(batch)
         report.inserted += result.inserted
         report.updated += result.updated

@@ -10,9 +10,11 @@ column, which is where the unquoted commas of the real catalog sit.
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fashion_search.domain import ImageStatus, Product
 from fashion_search.errors import CatalogError, MissingColumnsError
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -52,6 +54,32 @@ class StyleRow:
     year: int | None
     usage: str | None
     name: str
+
+    def to_product(
+        self,
+        *,
+        price: float | None = None,
+        image_status: ImageStatus = ImageStatus.MISSING,
+        image_file: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> Product:
+        """The product this row describes, with what ``styles.csv`` does not hold given here."""
+        return Product(
+            id=self.id,
+            name=self.name,
+            gender=self.gender,
+            master_category=self.master_category,
+            sub_category=self.sub_category,
+            article_type=self.article_type,
+            base_colour=self.base_colour,
+            season=self.season,
+            year=self.year,
+            usage=self.usage,
+            price=price,
+            image_status=image_status,
+            image_file=image_file,
+            attributes=attributes if attributes is not None else {},
+        )
 
 
 @dataclass(frozen=True, slots=True)
