@@ -1,0 +1,143 @@
+"""`fashion-search embed`: image, text and hybrid vectors for every new or changed product."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from fashion_search.cli.common import (
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    console,
+    handle_errors,
+    print_json,
+    progress_bar,
+    settings_from,
+)
+from fashion_search.domain import SPACES
+from fashion_search.errors import ConfigurationError
+
+RUNNERS = ("local", "spark")
+
+
+def embed_command(
+    images: Annotated[
+        Path | None,
+        typer.Option(
+            "--images",
+            help="the catalog's image folder (default: images/ in the catalog_dir setting)",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="re-embed every product, changed or not")] = False,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", min=1, max=1024, help="products per batch (default: settings)"),
+    ] = None,
+    hybrid_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--hybrid-weight",
+            min=0.0,
+            max=1.0,
+            help="weight of the image in the hybrid vector (default: settings)",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=0, help="embed at most this many products now; the rest on the next run"),
+    ] = None,
+    runner: Annotated[
+        str, typer.Option("--runner", help="where the job runs: local (spark: not yet)")
+    ] = "local",
+    model: Annotated[
+        str | None, typer.Option(help="model spec (default: settings, i.e. fashion-lite)")
+    ] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+    show_failed: Annotated[int, typer.Option(help="how many failed images to list")] = 10,
+) -> None:
+    """Embed the stored catalog: batched, incremental (only new or changed products) and resumable."""
+    from fashion_search.app import build
+    from fashion_search.embed.pipeline import embed_catalog
+
+    with handle_errors():
+        if runner not in RUNNERS:
+            raise ConfigurationError(f"unknown runner {runner!r}; choose one of: {', '.join(RUNNERS)}")
+        if runner == "spark":
+            raise ConfigurationError(
+                "the spark runner is not available yet in this version; use --runner local"
+            )
+        settings = settings_from(
+            config,
+            data_dir,
+            model=model,
+            embed_batch_size=batch_size,
+            hybrid_image_weight=hybrid_weight,
+        )
+        images_dir = images
+        if images_dir is None and settings.catalog_dir is not None:
+            images_dir = settings.catalog_dir / "images"
+        if images_dir is None:
+            raise ConfigurationError(
+                "no image folder: pass --images DIR (the folder given to `fashion-search ingest`) "
+                "or set catalog_dir (FASHION_SEARCH_CATALOG_DIR)"
+            )
+        services = build(settings)
+        try:
+            if not as_json:
+                console().print(f"loading model {settings.model} ...", highlight=False)
+            embedder = services.embedder()
+            with progress_bar("embed", enabled=not as_json) as progress:
+                report = embed_catalog(
+                    services.store,
+                    embedder,
+                    images_dir,
+                    hybrid_image_weight=settings.hybrid_image_weight,
+                    batch_size=settings.embed_batch_size,
+                    force=force,
+                    progress=progress,
+                    max_pixels=settings.api.max_image_pixels,
+                    limit=limit,
+                )
+        finally:
+            services.close()
+        data = report.to_dict()
+        if as_json:
+            print_json(data)
+            return
+        print_embed_report(data, show_failed)
+
+
+def print_embed_report(data: dict[str, Any], show_failed: int = 10) -> None:
+    out = console()
+    table = Table(title=f"embed report  (model {data['model']}, {data['dim']}-d)")
+    for column in ("space", "embedded", "unchanged", "vectors", "coverage"):
+        table.add_column(column)
+    for space in SPACES:
+        table.add_row(
+            space,
+            str(data["embedded"][space]),
+            str(data["skipped_unchanged"][space]),
+            str(data["vectors"][space]),
+            f"{100 * data['coverage'][space]:.1f}%",
+        )
+    out.print(table)
+    out.print(
+        f"products seen {data['products_seen']}, without an image {data['products_without_image']}, "
+        f"images failed {len(data['images_failed'])}, left for the next run {data['left_for_next_run']}, "
+        f"{data['seconds']} s",
+        highlight=False,
+    )
+    failed = data["images_failed"]
+    for failure in failed[:show_failed]:
+        out.print(f"  image of product {failure['product_id']} skipped: {failure['reason']}", highlight=False)
+    if len(failed) > show_failed:
+        out.print(f"  ... and {len(failed) - show_failed} more (use --json for all)")
+    if failed:
+        out.print("  products without a usable image use their text vector as hybrid vector", highlight=False)
