@@ -60,7 +60,7 @@ class Services:
 
         with self._lock:
             model = self.embedder().name
-            index = index_from_store(self.store, model=model, kind=self.settings.index)
+            index = index_from_store(self.store, model=model)
             save = getattr(index, "save", None)
             if save is not None:
                 save(self.index_dir)
@@ -68,11 +68,12 @@ class Services:
             return index
 
     def _open_index(self) -> VectorIndex:
-        from fashion_search.index.factory import index_from_store, load_saved_index
+        from fashion_search.index.exact import ExactIndex
+        from fashion_search.index.factory import index_from_store
 
         model = self.embedder().name
-        if (self.index_dir / "manifest.json").exists():
-            index = load_saved_index(self.index_dir, store=self.store)
+        if ExactIndex.exists(self.index_dir):
+            index = ExactIndex.load(self.index_dir)
             saved_model = getattr(index, "model", None)
             if saved_model is not None and saved_model != model:
                 raise StoreError(
@@ -80,7 +81,7 @@ class Services:
                     "run `fashion-search embed` then `fashion-search index`"
                 )
             return index
-        return index_from_store(self.store, model=model, kind=self.settings.index)
+        return index_from_store(self.store, model=model)
 
     def close(self) -> None:
         self.store.close()
