@@ -36,7 +36,11 @@ def ingest_command(
 
     with handle_errors():
         settings = settings_from(config, data_dir)
-        images_dir = images if images is not None else styles.parent / "images"
+        images_dir: Path | None = images
+        if images_dir is None and (styles.parent / "images").is_dir():
+            images_dir = styles.parent / "images"
+        if images_dir is None:
+            console().print("no images folder given or found beside styles.csv: ingesting text only")
         services = build(settings)
         try:
             with progress_bar("ingest", enabled=not as_json) as progress:
