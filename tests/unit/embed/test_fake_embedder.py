@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,11 +113,11 @@ def test_deterministic_within_and_across_processes(fake: FakeEmbedder) -> None:
     assert bytes.fromhex(other.stdout.strip()) == first.tobytes()
 
 
-def test_dimension_is_validated_and_registry_builds_it(tmp_path: object) -> None:
+def test_dimension_is_validated_and_registry_builds_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=f">= {MIN_FAKE_DIM}"):
         FakeEmbedder(MIN_FAKE_DIM - 1)
     assert FakeEmbedder(MIN_FAKE_DIM).embed_texts(["red"]).shape == (1, MIN_FAKE_DIM)
-    built = load_embedder("fake:128", cache_dir=tmp_path)  # type: ignore[arg-type]
+    built = load_embedder("fake:128", cache_dir=tmp_path)
     assert isinstance(built, FakeEmbedder) and built.dim == 128
 
 
