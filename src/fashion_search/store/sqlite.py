@@ -97,6 +97,8 @@ _embeddings = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     sa.PrimaryKeyConstraint("product_id", "space"),
     sa.Index("ix_embeddings_space_product", "space", "product_id"),
+    # Lets put_vectors check "one dimension per model and space" without scanning the table.
+    sa.Index("ix_embeddings_space_model_dim", "space", "model", "dim"),
 )
 
 _PRODUCT_COLUMNS = [c.name for c in _products.columns]
@@ -575,16 +577,18 @@ class SqliteStore:
             set_={c: stmt.excluded[c] for c in ("model", "dim", "content_hash", "vector", "created_at")},
         )
         with self._write() as conn:
-            dims = set(
-                conn.execute(
-                    sa.select(_embeddings.c.dim)
-                    .where(_embeddings.c.space == space, _embeddings.c.model == model)
-                    .distinct()
-                ).scalars()
-            )
-            if dims - {dim}:
+            other_dim = conn.execute(
+                sa.select(_embeddings.c.dim)
+                .where(
+                    _embeddings.c.space == space,
+                    _embeddings.c.model == model,
+                    _embeddings.c.dim != dim,
+                )
+                .limit(1)
+            ).scalar()
+            if other_dim is not None:
                 raise ValidationError(
-                    f"space {space!r} already holds {'/'.join(map(str, sorted(dims)))}-d vectors "
+                    f"space {space!r} already holds {other_dim}-d vectors "
                     f"of model {model!r}; got {dim}-d ones"
                 )
             self._require_existing(conn, _products, set(pids), "product")
