@@ -251,7 +251,9 @@ PERSONA_SPECS: tuple[PersonaSpec, ...] = (
 PERSONA_IDS: tuple[int, ...] = tuple(p.id for p in PERSONA_SPECS)
 
 MIN_PERSONA_TYPES = 3
-"""A persona is resolved to at least this many article types where the catalog allows."""
+"""A persona is resolved to at least this many article types where the catalog allows ..."""
+WANTED_PERSONA_TYPES = 4
+"""... and to this many where it can be done without sharing types with another persona."""
 MAX_PERSONA_TYPES = 6
 """... and to at most this many, so that its favourites stand out in a few dozen events."""
 _MIN_GENDER_PRODUCTS = 10
@@ -283,27 +285,50 @@ def _choose_gender(spec: PersonaSpec, gender_counts: Counter[str]) -> str:
     return gender_counts.most_common(1)[0][0]
 
 
-def _top_up(chosen: list[str], candidates: Sequence[str], skip: set[str]) -> None:
+def _top_up(chosen: list[str], candidates: Sequence[str], skip: set[str], target: int) -> None:
     for t in candidates:
-        if len(chosen) >= MIN_PERSONA_TYPES:
+        if len(chosen) >= target:
             return
         if t not in chosen and t not in skip:
             chosen.append(t)
 
 
-def _resolve_types(
-    spec: PersonaSpec, pool: Sequence[Product], claimed: set[str], catalog_types: Counter[str]
-) -> list[str]:
-    pool_types = Counter(p.article_type for p in pool if p.article_type)
-    chosen = [t for t in spec.article_types if pool_types[t] > 0 and t not in claimed][:MAX_PERSONA_TYPES]
-    # Stand-ins, most common first: types of the persona's usages (Formal for Arjun, Sports for
-    # Maya, ...) so the persona keeps its character on a catalog that lacks its ideal types, then any
-    # type nobody has taken, and on a catalog too small for disjoint tastes any type at all.
-    by_usage = Counter(p.article_type for p in pool if p.article_type and p.usage in spec.fallback_usages)
-    _top_up(chosen, [t for t, _ in by_usage.most_common()], claimed)
-    _top_up(chosen, [t for t, _ in pool_types.most_common()], claimed)
-    _top_up(chosen, [t for t, _ in pool_types.most_common()], set())
-    _top_up(chosen, [t for t, _ in catalog_types.most_common()], set())
+def _resolve_types(pools: Sequence[Sequence[Product]], catalog_types: Counter[str]) -> list[list[str]]:
+    """Article types of each persona, in four rounds over all personas.
+
+    1. up to four of its ideal types that nobody has taken yet;
+    2. stand-ins up to four, most common first: the types of its usages (Formal for Arjun, Sports
+       for Maya, ...) so it keeps its character on a catalog without its ideal types, then any
+       type nobody has taken;
+    3. more of its ideal types, up to six, that nobody has taken;
+    4. only on a catalog too small for disjoint tastes: shared types up to three.
+
+    Going round all personas in each round keeps one persona's extras and stand-ins from taking
+    another persona's ideal types.
+    """
+    present = [Counter(p.article_type for p in pool if p.article_type) for pool in pools]
+    ideals = [
+        [t for t in spec.article_types if types[t] > 0]
+        for spec, types in zip(PERSONA_SPECS, present, strict=True)
+    ]
+    chosen: list[list[str]] = [[] for _ in PERSONA_SPECS]
+    claimed: set[str] = set()
+    for i in range(len(PERSONA_SPECS)):
+        _top_up(chosen[i], ideals[i], claimed, WANTED_PERSONA_TYPES)
+        claimed.update(chosen[i])
+    for i, (spec, pool) in enumerate(zip(PERSONA_SPECS, pools, strict=True)):
+        usage_types = Counter(
+            p.article_type for p in pool if p.article_type and p.usage in spec.fallback_usages
+        )
+        _top_up(chosen[i], [t for t, _ in usage_types.most_common()], claimed, WANTED_PERSONA_TYPES)
+        _top_up(chosen[i], [t for t, _ in present[i].most_common()], claimed, WANTED_PERSONA_TYPES)
+        claimed.update(chosen[i])
+    for i in range(len(PERSONA_SPECS)):
+        _top_up(chosen[i], ideals[i], claimed, MAX_PERSONA_TYPES)
+        claimed.update(chosen[i])
+    for i in range(len(PERSONA_SPECS)):
+        _top_up(chosen[i], [t for t, _ in present[i].most_common()], set(), MIN_PERSONA_TYPES)
+        _top_up(chosen[i], [t for t, _ in catalog_types.most_common()], set(), MIN_PERSONA_TYPES)
     return chosen
 
 
@@ -320,9 +345,10 @@ def resolve_personas(products: Sequence[Product]) -> tuple[Persona, ...]:
     """Fit the five persona specs to ``products``.
 
     Each persona keeps the article types of its ideal list that the catalog has for its gender,
-    topped up (to at least three) with the catalog's types of the persona's usages, then with the
-    most common types; types already taken by an earlier persona are avoided so that the personas
-    stay distinct. Raises :class:`ValidationError` for an empty catalog.
+    topped up (to four) with the catalog's types of the persona's usages, then with the
+    most common types; types another persona already has are avoided so that the personas stay
+    distinct, unless the catalog is too small to give each persona three types of its own.
+    Raises :class:`ValidationError` for an empty catalog.
     """
     if not products:
         raise ValidationError("cannot resolve personas against an empty catalog")
@@ -330,13 +356,11 @@ def resolve_personas(products: Sequence[Product]) -> tuple[Persona, ...]:
     if not gender_counts:
         gender_counts = Counter({"Unisex": len(products)})
     catalog_types = Counter(p.article_type for p in products if p.article_type)
-    claimed: set[str] = set()
+    genders = [_choose_gender(spec, gender_counts) for spec in PERSONA_SPECS]
+    pools = [_pool(products, g) or list(products) for g in genders]
+    chosen = _resolve_types(pools, catalog_types)
     personas = []
-    for spec in PERSONA_SPECS:
-        gender = _choose_gender(spec, gender_counts)
-        pool = _pool(products, gender) or list(products)
-        types = _resolve_types(spec, pool, claimed, catalog_types)
-        claimed.update(types)
+    for spec, gender, pool, types in zip(PERSONA_SPECS, genders, pools, chosen, strict=True):
         taste = Taste(
             genders={gender: 1.0},
             article_types=_ranked(*types, steepness=0.5),

@@ -34,6 +34,8 @@ MAX_USERS = 10_000
 
 P_NOISE = 0.1
 """Share of views drawn from anywhere in the shopper's gender, outside its taste."""
+P_NOISE_PERSONA = 0.03
+"""Personas stray less: they are demo material whose tastes should read clearly."""
 P_FAVOURITE_COLOUR = 0.65
 """Share of taste views that insist on one of the shopper's favourite colours."""
 P_CART_TASTE = 0.3
@@ -302,7 +304,7 @@ def _views(
     noise_of: list[np.ndarray] = []
     for s_idx, shopper in enumerate(shoppers):
         n = shopper.n_views
-        noise = rng.random(n) < P_NOISE
+        noise = rng.random(n) < (P_NOISE_PERSONA if shopper.is_persona else P_NOISE)
         if not shopper.type_names:
             noise[:] = True
         kinds = (
