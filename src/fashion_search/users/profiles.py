@@ -4,8 +4,8 @@ A profile is the weighted mean of the hybrid vectors of the products a shopper i
 (purchase 3, add-to-cart 2, view 1), normalised to unit length, plus weighted preferences for
 article types, categories, colours, usages and genders, and weighted price statistics.
 
-Everything in a profile is a function of running sums (weighted vector sum, weight per attribute
-value, weight per price), so :class:`ProfileBook` folds new events into those sums and never has to
+Everything in a profile is a function of running sums (event weight per product, per attribute
+value and per price), so :class:`ProfileBook` folds new events into those sums and never has to
 replay a shopper's history: applying events one batch at a time gives the same profile as building
 it from all events at once.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,45 +186,42 @@ def _weighted_lower_quantile(values: Sequence[float], weights: Sequence[float], 
 
 @dataclass(slots=True)
 class _Sums:
-    """The running sums one profile is computed from."""
+    """The running sums one profile is computed from.
+
+    The vector part is kept as the summed event weight per product rather than as a weighted
+    vector sum: event weights are small integers, so these sums are exact and the same in any event
+    order, and the profile vector (their weighted mean, in product-id order) is then identical
+    whether it was built in one go or event by event. It also costs O(1) per event.
+    """
 
     user_id: int
-    vector_sum: np.ndarray | None = None
+    item_weight: dict[int, float] = field(default_factory=dict)
     preferences: dict[str, dict[str, float]] = field(
         default_factory=lambda: {name: {} for name in PREFERENCE_FIELDS}
     )
     price_weight: dict[float, float] = field(default_factory=dict)
     total_weight: float = 0.0
     interactions: int = 0
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: dict[str, int] = field(default_factory=lambda: {t.value: 0 for t in EventType})
     purchases: dict[int, datetime] = field(default_factory=dict)
     last_event_at: datetime | None = None
 
-    def add(self, event: Event, product: Product, vector: np.ndarray | None) -> None:
-        kind = EventType(event.type)
+    def add(self, event: Event, product: Product) -> None:
+        kind = event.type if isinstance(event.type, EventType) else EventType(event.type)
         weight = EVENT_WEIGHTS[kind]
         self.interactions += 1
         self.counts[kind.value] += 1
         self.total_weight += weight
+        self.item_weight[product.id] = self.item_weight.get(product.id, 0.0) + weight
+        preferences = self.preferences
         for name in PREFERENCE_FIELDS:
             value = getattr(product, name)
             if value is not None:
-                prefs = self.preferences[name]
+                prefs = preferences[name]
                 prefs[value] = prefs.get(value, 0.0) + weight
         if product.price is not None:
             price = float(product.price)
             self.price_weight[price] = self.price_weight.get(price, 0.0) + weight
-        if vector is not None:
-            v = np.asarray(vector, dtype=np.float64).reshape(-1)
-            if self.vector_sum is None:
-                self.vector_sum = weight * v
-            elif v.shape != self.vector_sum.shape:
-                raise ValidationError(
-                    f"vector of product {product.id} has dimension {v.shape[0]}, "
-                    f"expected {self.vector_sum.shape[0]}"
-                )
-            else:
-                self.vector_sum += weight * v
         if kind is EventType.PURCHASE:
             previous = self.purchases.get(product.id)
             if previous is None or event.timestamp > previous:
@@ -233,12 +229,25 @@ class _Sums:
         if self.last_event_at is None or event.timestamp > self.last_event_at:
             self.last_event_at = event.timestamp
 
-    def profile(self) -> StyleProfile:
-        vector = None
-        if self.vector_sum is not None:
-            norm = float(np.linalg.norm(self.vector_sum))
-            if norm > 0:
-                vector = (self.vector_sum / norm).astype(np.float32)
+    def vector(self, vectors: Mapping[int, np.ndarray]) -> np.ndarray | None:
+        rows, weights = [], []
+        for pid in sorted(self.item_weight):
+            v = vectors.get(pid)
+            if v is not None:
+                rows.append(np.asarray(v, dtype=np.float64).reshape(-1))
+                weights.append(self.item_weight[pid])
+        if not rows:
+            return None
+        dims = {r.shape[0] for r in rows}
+        if len(dims) > 1:
+            raise ValidationError(
+                f"the products of user {self.user_id} have vectors of different dimensions {sorted(dims)}"
+            )
+        total = np.asarray(weights) @ np.stack(rows)
+        norm = float(np.linalg.norm(total))
+        return None if norm == 0 else (total / norm).astype(np.float32)
+
+    def profile(self, vectors: Mapping[int, np.ndarray]) -> StyleProfile:
         price = None
         if self.price_weight:
             values = sorted(self.price_weight)
@@ -254,12 +263,12 @@ class _Sums:
         recent = sorted(self.purchases.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
         return StyleProfile(
             user_id=self.user_id,
-            vector=vector,
+            vector=self.vector(vectors),
             preferences=MappingProxyType({k: MappingProxyType(dict(c)) for k, c in self.preferences.items()}),
             total_weight=self.total_weight,
             price=price,
             interactions=self.interactions,
-            event_counts=MappingProxyType({t.value: self.counts[t.value] for t in EventType}),
+            event_counts=MappingProxyType(dict(self.counts)),
             recent_purchases=tuple(pid for pid, _ in recent[:RECENT_PURCHASES]),
             last_event_at=self.last_event_at,
         )
@@ -267,7 +276,7 @@ class _Sums:
 
 def empty_profile(user_id: int) -> StyleProfile:
     """The profile of a shopper without events."""
-    return _Sums(user_id).profile()
+    return _Sums(user_id).profile({})
 
 
 def build_profile(
@@ -283,14 +292,13 @@ def build_profile(
     :class:`ValidationError` if an event belongs to another user.
     """
     sums = _Sums(user_id)
-    vectors = vectors_by_id or {}
     for event in events:
         if event.user_id != user_id:
             raise ValidationError(f"event of user {event.user_id} passed to the profile of user {user_id}")
         product = products_by_id.get(event.product_id)
         if product is not None:
-            sums.add(event, product, vectors.get(event.product_id))
-    return sums.profile()
+            sums.add(event, product)
+    return sums.profile(vectors_by_id or {})
 
 
 class ProfileBook:
@@ -322,7 +330,7 @@ class ProfileBook:
                     sums = self._sums[event.user_id] = _Sums(event.user_id)
                 if product is None:
                     continue
-                sums.add(event, product, self._vectors.get(event.product_id))
+                sums.add(event, product)
                 changed.add(event.user_id)
             for uid in changed:
                 self._cache.pop(uid, None)
@@ -342,7 +350,7 @@ class ProfileBook:
                 sums = self._sums.get(user_id)
                 if sums is None:
                     raise NotFoundError("user", user_id)
-                profile = self._cache[user_id] = sums.profile()
+                profile = self._cache[user_id] = sums.profile(self._vectors)
             return profile
 
     def to_dict(self, user_id: int) -> dict[str, Any]:

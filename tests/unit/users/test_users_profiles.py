@@ -152,7 +152,7 @@ def _assert_same(a: StyleProfile, b: StyleProfile) -> None:
     if a.vector is None or b.vector is None:
         assert a.vector is None and b.vector is None
     else:
-        np.testing.assert_allclose(a.vector, b.vector, atol=1e-6)
+        np.testing.assert_array_equal(a.vector, b.vector)
 
 
 @pytest.fixture(scope="module")
