@@ -80,9 +80,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024)
     catalog_dir: Path | None = Field(None, description="folder holding styles.csv and images/")
     seed: int = 0
-    ranking: RankingSettings = Field(default_factory=RankingSettings)
-    api: ApiSettings = Field(default_factory=ApiSettings)
-    stylist: StylistSettings = Field(default_factory=StylistSettings)
+    ranking: RankingSettings = RankingSettings()
+    api: ApiSettings = ApiSettings()
+    stylist: StylistSettings = StylistSettings()
 
     @model_validator(mode="after")
     def _check_weights(self) -> Settings:
