@@ -105,7 +105,7 @@ _NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,12})(?:[.,][0-9]{1,2})?(?:\s?k\b)?"
 _CUR_PRE = r"(?:[$€£₹]|rs\.?|inr|usd|eur|gbp)\s?"
 _CUR_POST = r"(?:\s?(?:[$€£₹]|dollars?|bucks|euros?|rupees?|rs\b\.?|inr\b|usd\b|eur\b|gbp\b))"
 _AMOUNT = rf"(?:{_CUR_PRE})?{_NUM}{_CUR_POST}?"
-_LEAD = r"(?:\b(?:for|at|priced|price|prices|costing|costs?|with\s+a|on\s+a|my|in\s+the)\s+){0,3}"
+_LEAD = r"(?:\b(?:for|at|priced|price|prices|costing|costs?|with\s+a|on\s+a|my|in\s+the)\s*:?\s+){0,3}"
 _SEP = r"\s*[:=]?\s*"
 
 _UPPER_STRICT = r"under|below|beneath|less\s+than|lower\s+than|cheaper\s+than"
@@ -136,9 +136,11 @@ _NUMBER = re.compile(r"([0-9][0-9,]*(?:\.[0-9]+)?)\s?(k\b)?", re.IGNORECASE)
 # A number followed by one of these is a size, a count or an age, not a price.
 _UNITS = frozenset(
     "cm mm m ml l kg g gm gms gb tb mb inch inches ft feet year years yr yrs month months day days "
-    "pcs pc pieces piece pack packs set sets x mah percent % uk us eu".split()
+    "pcs pc pieces piece pack packs set sets x mah percent % uk us eu waist length chest".split()
 )
-_NOT_PRICE_BEFORE = frozenset({"size", "sizes", "age", "aged", "ages", "pack", "set", "uk", "us", "eu"})
+_NOT_PRICE_BEFORE = frozenset(
+    {"size", "sizes", "age", "aged", "ages", "pack", "set", "uk", "us", "eu", "waist", "length", "chest"}
+)
 _YEAR = re.compile(r"^(19|20)[0-9]{2}$")
 
 

@@ -174,6 +174,14 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("short dress", {"article_type": ("=", "Dresses")}, "short dress"),
     ("compact wallet", {"article_type": ("=", "Wallets")}, "compact wallet"),
     ("size 8-10 shoes", {"article_type": ("in", SHOES)}, "size 8-10 shoes"),
+    ("jeans 28-32 waist", {"article_type": ("=", "Jeans")}, "jeans 28-32 waist"),
+    ("price: <= 80", {"price": {"<=": 80.0}}, ""),
+    (
+        "watches priced 100-200",
+        {"article_type": ("=", "Watches"), "price": {">=": 100.0, "<=": 200.0}},
+        "watches",
+    ),
+    ("shirt not formal", {"article_type": ("=", "Shirts"), "usage": ("!=", "Formal")}, "shirt"),
     ("shorts under 5 years", {"article_type": ("=", "Shorts")}, "shorts under 5 years"),
     ("dress for under $50", {"article_type": ("=", "Dresses"), "price": {"<": 50.0}}, "dress"),
     (
