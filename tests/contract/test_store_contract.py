@@ -1,7 +1,8 @@
 """The Store contract: every backend must pass this suite with identical results.
 
-A backend plugs in through ``STORE_BACKENDS``: a name and a function that opens (or reopens) the
-store living at a location derived from a test's ``tmp_path``.
+A backend plugs in through ``STORE_BACKENDS``: a fixture-like generator that yields a name and a
+function that opens (or reopens) the store living at a location derived from a test's ``tmp_path``
+(for PostgreSQL: a fresh schema per test on the session's server).
 """
 
 from __future__ import annotations
@@ -27,12 +28,27 @@ class StoreBackend:
     open: Callable[[Path], Store]
 
 
-STORE_BACKENDS = [pytest.param(StoreBackend("sqlite", SqliteStore), id="sqlite")]
+def _sqlite_backend(_request: pytest.FixtureRequest) -> Iterator[StoreBackend]:
+    yield StoreBackend("sqlite", SqliteStore)
+
+
+def _postgres_backend(request: pytest.FixtureRequest) -> Iterator[StoreBackend]:
+    uri = request.getfixturevalue("postgres_uri")
+    schema = request.getfixturevalue("postgres_schema")
+    from fashion_search.store.postgres import PostgresStore
+
+    yield StoreBackend("postgres", lambda _location: PostgresStore(uri, schema=schema))
+
+
+STORE_BACKENDS = [
+    pytest.param(_sqlite_backend, id="sqlite"),
+    pytest.param(_postgres_backend, id="postgres", marks=pytest.mark.postgres),
+]
 
 
 @pytest.fixture(params=STORE_BACKENDS)
-def backend(request: pytest.FixtureRequest) -> StoreBackend:
-    return request.param
+def backend(request: pytest.FixtureRequest) -> Iterator[StoreBackend]:
+    yield from request.param(request)
 
 
 @pytest.fixture
