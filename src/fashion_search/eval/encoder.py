@@ -1,0 +1,247 @@
+"""How good is an embedding space? Zero-shot classification and retrieval on a catalog's photos.
+
+Figures (the keys of :data:`METRIC_KEYS`): article-type and colour top-1 through the text prompt
+"a photo of a {value}" over every value present, product name -> image recall@1/@10 over the
+catalog's images, and image -> image precision@10 of the same article type. Two baselines are
+measured in the same run: untrained ImageNet features (image -> image only) and a random projection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fashion_search.domain import Product
+from fashion_search.embed.base import Embedder, l2_normalise
+from fashion_search.errors import ValidationError
+
+PROMPT = "a photo of a {}"
+METRIC_KEYS: tuple[str, ...] = (
+    "article_type_top1",
+    "colour_top1",
+    "name_to_image_r1",
+    "name_to_image_r10",
+    "image_to_image_p10",
+    "n_images",
+    "model",
+)
+_CHUNK = 2048
+
+TextEncoder = Callable[[Sequence[str]], np.ndarray]
+
+
+def prompt_top1(images: np.ndarray, labels: Sequence[str | None], encode: TextEncoder) -> float | None:
+    """Top-1 accuracy of labelling each image with the nearest prompt of the labels present.
+
+    Images whose label is missing are skipped; None when none has a label.
+    """
+    keep = [i for i, lab in enumerate(labels) if lab]
+    if not keep:
+        return None
+    classes = sorted({lab for lab in labels if lab})
+    position = {c: j for j, c in enumerate(classes)}
+    prompts = encode([PROMPT.format(c) for c in classes])
+    predicted = np.argmax(images[keep] @ prompts.T, axis=1)
+    truth = np.asarray([position[labels[i] or ""] for i in keep])
+    return float(np.mean(predicted == truth))
+
+
+def prompt_predictions(images: np.ndarray, classes: Sequence[str], encode: TextEncoder) -> list[str]:
+    """The nearest class prompt of each image (for per-class reports)."""
+    prompts = encode([PROMPT.format(c) for c in classes])
+    return [classes[i] for i in np.argmax(images @ prompts.T, axis=1)]
+
+
+def text_to_image_recall(
+    queries: np.ndarray, images: np.ndarray, ks: Sequence[int] = (1, 10)
+) -> dict[int, float]:
+    """Recall@k of query ``i`` finding image ``i`` among all images (rows aligned)."""
+    if len(queries) != len(images):
+        raise ValidationError(f"{len(queries)} queries for {len(images)} images: rows must be aligned")
+    if len(images) == 0:
+        return dict.fromkeys(ks, 0.0)
+    ranks = np.empty(len(queries), dtype=np.int64)
+    for start in range(0, len(queries), _CHUNK):
+        sims = queries[start : start + _CHUNK] @ images.T
+        own = sims[np.arange(len(sims)), np.arange(start, start + len(sims))]
+        # Rank = how many images score strictly higher than the right one.
+        ranks[start : start + len(sims)] = (sims > own[:, None]).sum(axis=1)
+    return {k: float(np.mean(ranks < k)) for k in ks}
+
+
+def image_to_image_precision(images: np.ndarray, labels: Sequence[str | None], k: int = 10) -> float:
+    """Mean fraction of the ``k`` nearest *other* images that share the query's label."""
+    lab = np.asarray([label or "" for label in labels], dtype=object)
+    n = len(images)
+    if n < 2:
+        return 0.0
+    k = min(k, n - 1)
+    hits = []
+    for start in range(0, n, _CHUNK):
+        sims = images[start : start + _CHUNK] @ images.T
+        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        hits.append((lab[top] == lab[start : start + len(sims), None]).mean(axis=1))
+    return float(np.mean(np.concatenate(hits)))
+
+
+def space_metrics(
+    products: Sequence[Product], images: np.ndarray, encode: TextEncoder | None, model: str
+) -> dict[str, Any]:
+    """All figures for one embedding space; cross-modal ones are None without a text encoder."""
+    types = [p.article_type for p in products]
+    out: dict[str, Any] = {
+        "article_type_top1": None,
+        "colour_top1": None,
+        "name_to_image_r1": None,
+        "name_to_image_r10": None,
+        "image_to_image_p10": image_to_image_precision(images, types),
+        "n_images": len(products),
+        "model": model,
+    }
+    if encode is not None:
+        out["article_type_top1"] = prompt_top1(images, types, encode)
+        out["colour_top1"] = prompt_top1(images, [p.base_colour for p in products], encode)
+        recall = text_to_image_recall(encode([p.name for p in products]), images)
+        out["name_to_image_r1"] = recall[1]
+        out["name_to_image_r10"] = recall[10]
+    return out
+
+
+@dataclass
+class EncoderReport:
+    """The model's figures and the two baselines', each a dict keyed by :data:`METRIC_KEYS`."""
+
+    model: dict[str, Any]
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unseen_types: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.model)
+        out["baselines"] = self.baselines
+        if self.unseen_types is not None:
+            out["unseen_types"] = self.unseen_types
+        return out
+
+
+def random_projection_space(
+    backbone_features: np.ndarray, text_encoder: TextEncoder, dim: int, seed: int = 0
+) -> tuple[np.ndarray, TextEncoder]:
+    """Baseline: Gaussian random projections of the image and text tower outputs into ``dim``."""
+    rng = np.random.default_rng(seed)
+    p_img = rng.standard_normal((backbone_features.shape[1], dim)).astype(np.float32)
+    images = l2_normalise(backbone_features @ p_img)
+    p_txt: list[np.ndarray] = []
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        raw = text_encoder(texts)
+        if not p_txt:
+            p_txt.append(rng.standard_normal((raw.shape[1], dim)).astype(np.float32))
+        return l2_normalise(raw @ p_txt[0])
+
+    return images, encode
+
+
+def unseen_type_top1(
+    products: Sequence[Product], images: np.ndarray, encode: TextEncoder, unseen: Sequence[str]
+) -> dict[str, Any]:
+    """Top-1 among *all* types present, over the photos of the ``unseen`` types only."""
+    classes = sorted({p.article_type for p in products if p.article_type})
+    preds = prompt_predictions(images, classes, encode)
+    unseen_set = set(unseen)
+    rows = [i for i, p in enumerate(products) if p.article_type in unseen_set]
+    per_type: dict[str, float] = {}
+    for t in sorted(unseen_set):
+        idx = [i for i in rows if products[i].article_type == t]
+        if idx:
+            per_type[t] = float(np.mean([preds[i] == t for i in idx]))
+    correct = [preds[i] == products[i].article_type for i in rows]
+    return {
+        "top1": float(np.mean(correct)) if rows else None,
+        "n_images": len(rows),
+        "n_types": len(per_type),
+        "n_classes": len(classes),
+        "per_type": per_type,
+    }
+
+
+def evaluate_encoder(
+    catalog_dir: Path,
+    embedder: Embedder,
+    *,
+    cache_dir: Path,
+    ids: Sequence[int] | None = None,
+    unseen_types: Sequence[str] = (),
+    threads: int = 2,
+    batch_size: int = 32,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> EncoderReport:
+    """Embed the photos of ``catalog_dir`` (only ``ids`` when given) and measure the space.
+
+    The baselines need the raw EfficientNet-Lite0 features, which are computed alongside (a
+    fashion-lite embedder shares its towers, so each photo is decoded and run once).
+    """
+    from PIL import Image
+
+    from fashion_search.embed.backbones import ImageBackbone, TextBackbone
+    from fashion_search.embed.fashion_lite import FashionLiteEmbedder
+    from fashion_search.embed.features import image_features
+    from fashion_search.embed.train import load_photo_products
+
+    products, paths = load_photo_products(catalog_dir)
+    if ids is not None:
+        wanted = set(ids)
+        missing = wanted - {p.id for p in products}
+        if missing:
+            raise ValidationError(
+                f"{len(missing)} requested product(s) have no photo in {catalog_dir}, "
+                f"e.g. {sorted(missing)[:5]}"
+            )
+        products = [p for p in products if p.id in wanted]
+    if not products:
+        raise ValidationError(f"{catalog_dir} has no product with a photo to evaluate")
+
+    lite = embedder if isinstance(embedder, FashionLiteEmbedder) else None
+    backbone = lite.image_backbone if lite else ImageBackbone(cache_dir, threads=threads)
+    text_backbone = lite.text_backbone if lite else TextBackbone(cache_dir, threads=threads)
+    model_vecs = np.zeros((len(products), embedder.dim), dtype=np.float32)
+    raw = np.zeros((len(products), 1280), dtype=np.float32)
+    for start in range(0, len(products), batch_size):
+        batch = products[start : start + batch_size]
+        images = []
+        for p in batch:
+            with Image.open(paths[p.id]) as im:
+                im.draft("RGB", (448, 448))
+                images.append(im.convert("RGB"))
+        if lite is not None:
+            feats = lite.image_features(images)
+            model_vecs[start : start + len(batch)] = lite.embed_image_features(feats)
+        else:
+            feats = image_features(backbone, images)
+            model_vecs[start : start + len(batch)] = embedder.embed_images(images)
+        raw[start : start + len(batch)] = feats.backbone
+        if progress is not None:
+            progress("embedding photos", start + len(batch), len(products))
+
+    def encode_model(texts: Sequence[str]) -> np.ndarray:
+        return embedder.embed_texts(list(texts))
+
+    def encode_minilm(texts: Sequence[str]) -> np.ndarray:
+        return text_backbone.encode(list(texts))
+
+    report = EncoderReport(model=space_metrics(products, model_vecs, encode_model, embedder.name))
+    imagenet = space_metrics(products, l2_normalise(raw), None, "imagenet-features (untrained)")
+    rp_images, rp_encode = random_projection_space(raw, encode_minilm, embedder.dim)
+    report.baselines = {
+        "imagenet": imagenet,
+        "random_projection": space_metrics(
+            products, rp_images, rp_encode, f"random-projection-{embedder.dim}"
+        ),
+    }
+    if unseen_types:
+        report.unseen_types = unseen_type_top1(products, model_vecs, encode_model, unseen_types)
+    return report
