@@ -2,15 +2,19 @@
 
 from fashion_search.index.base import VectorIndex
 from fashion_search.index.exact import ExactIndex
-from fashion_search.index.factory import build_index, index_from_store
+from fashion_search.index.factory import build_index, index_from_store, load_index
+from fashion_search.index.hnsw import HnswIndex, HnswParams
 from fashion_search.index.filters import from_dict, parse_expression, parse_expressions, to_dict
 
 __all__ = [
     "ExactIndex",
+    "HnswIndex",
+    "HnswParams",
     "VectorIndex",
     "build_index",
     "from_dict",
     "index_from_store",
+    "load_index",
     "parse_expression",
     "parse_expressions",
     "to_dict",

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from fashion_search.domain import Product
-from fashion_search.errors import ConfigurationError, StoreError
+from fashion_search.errors import ConfigurationError, MissingDependencyError, StoreError
 from fashion_search.index.exact import ExactIndex
-from fashion_search.index.factory import build_index, index_from_store
+from fashion_search.index.factory import build_index, index_from_store, load_index, saved_index_exists
+from fashion_search.index.hnsw import HnswIndex, HnswParams
 from fashion_search.store.sqlite import SqliteStore
 
 
@@ -18,9 +19,52 @@ def test_build_index_exact(kind: str) -> None:
     assert isinstance(index, ExactIndex) and index.model == "fake:4" and index.count() == 0
 
 
-def test_build_index_hnsw_not_yet() -> None:
-    with pytest.raises(ConfigurationError, match="HNSW.*not available yet"):
+def test_build_index_hnsw_and_auto_by_size() -> None:
+    pytest.importorskip("faiss")
+    params = HnswParams(m=8, ef_search=20)
+    index = build_index(" HNSW", model="fake:4", hnsw=params)
+    assert isinstance(index, HnswIndex) and index.params == params and index.model == "fake:4"
+    assert type(build_index("auto", size=199_999)) is ExactIndex
+    assert type(build_index("auto", size=None)) is ExactIndex
+    assert isinstance(build_index("auto", size=200_000), HnswIndex)
+    assert isinstance(build_index("auto", size=10, hnsw_threshold=10), HnswIndex)
+    assert type(build_index("exact", size=10**7)) is ExactIndex
+    with pytest.raises(ConfigurationError, match="hnsw_threshold"):
+        build_index("auto", size=5, hnsw_threshold=-1)
+
+
+def test_hnsw_without_faiss_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "faiss", None)  # makes `import faiss` fail
+    with pytest.raises(MissingDependencyError, match=r"faiss-cpu.*fashion-search\[hnsw\]"):
         build_index("hnsw")
+    assert type(build_index("auto", size=10)) is ExactIndex
+
+
+def test_index_from_store_auto_and_load_index_dispatch(tmp_path: Path) -> None:
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(1)
+    store = SqliteStore(tmp_path / "store")
+    try:
+        store.upsert_products([Product(id=i, name=f"p{i}") for i in range(1, 41)])
+        store.put_vectors("text", "m", list(range(1, 41)), rng.standard_normal((40, 8)), ["h"] * 40)
+        small = index_from_store(store, model="m", kind="auto", hnsw_threshold=41)
+        large = index_from_store(store, model="m", kind="auto", hnsw_threshold=40)
+    finally:
+        store.close()
+    assert type(small) is ExactIndex and isinstance(large, HnswIndex)
+    assert large.count("text") == 40
+    with pytest.raises(StoreError, match="no index found"):
+        load_index(tmp_path / "nothing")
+    small.save(tmp_path / "exact")
+    large.save(tmp_path / "hnsw")
+    assert saved_index_exists(tmp_path / "exact") and saved_index_exists(tmp_path / "hnsw")
+    assert type(load_index(tmp_path / "exact")) is ExactIndex
+    loaded = load_index(tmp_path / "hnsw")
+    assert isinstance(loaded, HnswIndex) and loaded.count("text") == 40
+    # An HNSW directory is an exact index plus graphs: it also opens as an exact index.
+    assert type(ExactIndex.load(tmp_path / "hnsw")) is ExactIndex
 
 
 def test_build_index_unknown_names_the_kinds() -> None:

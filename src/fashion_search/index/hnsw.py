@@ -1,0 +1,576 @@
+"""Approximate cosine top-k with FAISS HNSW graphs: the VectorIndex for large embedded catalogs.
+
+:class:`HnswIndex` is an :class:`~fashion_search.index.exact.ExactIndex` (same products, columnar
+filter masks, vectors, listings and facets) plus one HNSW graph per space, so that a search no
+longer reads every vector. Results keep the exact index's semantics: whole products, cosine
+scores recomputed from the stored vectors (not FAISS's), best first, ties by id.
+
+Each query picks its path from the number of candidate rows (those matching the filter, minus
+excluded ids, within ``include_ids``):
+
+* few candidates -- at most ``exact_max_cells`` vector cells (rows x dim), or no more than k --
+  are scored exactly: gathering them and one matrix-vector product costs less than walking the
+  graph (on 2 cores at 384-d: about 0.3 ms for 4,000 rows, while the rows still fit in cache);
+* more candidates walk the graph with a FAISS ``IDSelectorBitmap`` of the candidates and an
+  ``efSearch`` raised by ``(1 / share) ** filtered_ef_power`` (capped at ``max_filtered_ef``),
+  because a filtered walk skips the rejected neighbours and needs a longer queue to find k;
+* if the walk still returns fewer than k products, an exact pass over the candidates tops it up,
+  so a filtered search returns k matches whenever k products match.
+
+Writes: FAISS graphs cannot remove points, so replaced and deleted products leave dead labels that
+every walk excludes; the graph is rebuilt once more than ``rebuild_dead_fraction`` of it is dead.
+Changes reach the graph at the first search after them, on a copy (copy-on-write), so searches
+that are running keep a consistent graph.
+
+Persistence: :meth:`HnswIndex.save` writes the exact index files (so the directory also loads as
+an :class:`ExactIndex`), then one FAISS file and one label array per space, then ``hnsw.json``,
+atomically and last. ``hnsw.json`` carries every graph file's SHA-256, the exact manifest's
+SHA-256 and a checksum of itself: a damaged file raises :class:`IndexCorruptError`; graphs left
+from an interrupted save (exact manifest changed since) are rebuilt from the loaded vectors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fashion_search.domain import SPACES, Filter, Hit
+from fashion_search.errors import (
+    ConfigurationError,
+    IndexCorruptError,
+    MissingDependencyError,
+    ValidationError,
+)
+from fashion_search.index.exact import (
+    MANIFEST,
+    ExactIndex,
+    _as_ids,
+    _check_space,
+    _fsync_dir,
+    _HashingWriter,
+    _Snapshot,
+    _Space,
+    _top_k,
+    _write_atomic,
+)
+
+HNSW_MANIFEST = "hnsw.json"
+HNSW_FORMAT_NAME = "fashion-search-hnsw-graphs"
+HNSW_FORMAT_VERSION = 1
+_REBUILD = "rebuild it with `fashion-search index`"
+_GRAPH_FILE = re.compile(r"^(image|text|hybrid)\.[0-9a-f]+\.(graph\.faiss|labels\.npy)$")
+# Exclusions this small are dropped from an over-fetched unfiltered walk instead of a bitmap.
+_OVERFETCH_EXCLUDE = 64
+
+
+def _faiss() -> Any:
+    try:
+        import faiss
+    except ImportError as e:
+        raise MissingDependencyError("faiss-cpu", "hnsw", "the HNSW index") from e
+    return faiss
+
+
+@dataclass(frozen=True, slots=True)
+class HnswParams:
+    """Graph and query settings of :class:`HnswIndex` (see the module docstring for their roles)."""
+
+    m: int = 32
+    """Neighbours per node (FAISS ``M``): more gives higher recall, more memory, slower builds."""
+    ef_construction: int = 128
+    ef_search: int = 96
+    exact_max_cells: int = 3_000_000
+    """Candidate rows x dim at or below which a query is answered exactly (0: only when <= k)."""
+    filtered_ef_power: float = 0.6
+    max_filtered_ef: int = 1024
+    rebuild_dead_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name in ("m", "ef_construction", "ef_search", "max_filtered_ef"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"HNSW {name} must be a positive integer, got {value!r}")
+        if self.m < 2:
+            raise ConfigurationError(f"HNSW m must be at least 2, got {self.m}")
+        value = self.exact_max_cells
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigurationError(f"HNSW exact_max_cells must be a non-negative integer, got {value!r}")
+        if not 0.0 <= float(self.filtered_ef_power) <= 2.0:
+            raise ConfigurationError(
+                f"HNSW filtered_ef_power must be between 0 and 2, got {self.filtered_ef_power!r}"
+            )
+        if not 0.0 < float(self.rebuild_dead_fraction) <= 1.0:
+            raise ConfigurationError(
+                f"HNSW rebuild_dead_fraction must be in (0, 1], got {self.rebuild_dead_fraction!r}"
+            )
+
+    def filtered_ef(self, share: float, k: int) -> int:
+        """The efSearch of a walk restricted to ``share`` (0 < share <= 1) of the graph."""
+        scale = (1.0 / max(share, 1e-9)) ** self.filtered_ef_power
+        return max(k, min(self.max_filtered_ef, math.ceil(self.ef_search * scale)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Graph:
+    """One space's graph and how its labels map onto the snapshot it was last synced with."""
+
+    index: Any
+    """faiss.IndexHNSWFlat over unit vectors, inner product."""
+    dim: int
+    label_ids: np.ndarray
+    """int64 product id per FAISS label; -1 for a dead label (deleted or replaced)."""
+    dead: int
+    snapshot: _Snapshot
+    label_rows: np.ndarray
+    """Vector row (in the snapshot's space) per label; 0 for dead labels (masked by ``alive``)."""
+    identity: bool
+    """Labels are exactly the vector rows (nothing dead or reordered): masks need no gather."""
+    alive_bits: np.ndarray | None
+    """Packed bitmap of the live labels when some are dead."""
+
+
+def _bitmap_selector(faiss: Any, mask: np.ndarray) -> tuple[Any, np.ndarray]:
+    bits = np.packbits(mask, bitorder="little")
+    # The selector points into ``bits``: callers keep the array alive for the search.
+    return faiss.IDSelectorBitmap(mask.shape[0], faiss.swig_ptr(bits)), bits
+
+
+def _positions(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Boolean mask over ``sorted_ids`` of the ids in ``wanted``."""
+    out = np.zeros(sorted_ids.shape[0], dtype=bool)
+    if sorted_ids.shape[0] and wanted.shape[0]:
+        pos = np.minimum(np.searchsorted(sorted_ids, wanted), sorted_ids.shape[0] - 1)
+        out[pos[sorted_ids[pos] == wanted]] = True
+    return out
+
+
+class HnswIndex(ExactIndex):
+    """An :class:`ExactIndex` whose searches walk FAISS HNSW graphs when many rows are candidates.
+
+    ``params`` sets the graph (M, efConstruction) and the per-query choices (efSearch, when to
+    answer exactly); ``build_threads`` bounds FAISS's threads while a graph is built (None: all).
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        params: HnswParams | None = None,
+        *,
+        build_threads: int | None = None,
+    ) -> None:
+        _faiss()  # fail now, with the extra to install, rather than at the first search
+        super().__init__(model=model)
+        if params is not None and not isinstance(params, HnswParams):
+            raise ConfigurationError(f"params must be HnswParams, got {type(params).__name__}")
+        if build_threads is not None and (
+            isinstance(build_threads, bool) or not isinstance(build_threads, int) or build_threads < 1
+        ):
+            raise ConfigurationError(f"build_threads must be a positive integer, got {build_threads!r}")
+        self.params = params or HnswParams()
+        self.build_threads = build_threads
+        self._graphs: dict[str, _Graph] = {}
+        self._touched: dict[str, list[np.ndarray]] = {}
+        """Per space with a graph: ids upserted or deleted since the graph was last synced."""
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{s}={self.count(s)}" for s in SPACES)
+        p = self.params
+        return (
+            f"HnswIndex(products={self.count()}, {counts}, model={self.model!r}, "
+            f"M={p.m}, efConstruction={p.ef_construction}, efSearch={p.ef_search})"
+        )
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def upsert(self, space: str, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
+        """Add or replace vectors of one space; the graph follows at the next search."""
+        with self._lock:
+            super().upsert(space, ids, vectors)
+            if space in self._graphs:
+                self._touched.setdefault(space, []).append(_as_ids(ids).copy())
+
+    def delete(self, ids: Iterable[int]) -> None:
+        """Remove products and their vectors from every space and graph; unknown ids are ignored."""
+        gone = _as_ids(ids).copy()
+        with self._lock:
+            super().delete(gone)
+            for space in self._graphs:
+                self._touched.setdefault(space, []).append(gone)
+
+    def graph_stats(self, space: str) -> dict[str, int]:
+        """Labels, dead labels and live vectors of the space's graph (built or synced now)."""
+        _check_space(space)
+        snap = self._current()
+        data = snap.spaces.get(space)
+        if data is None or data.ids.shape[0] == 0:
+            return {"labels": 0, "dead": 0, "vectors": 0}
+        graph = self._graph(space, snap)
+        return {
+            "labels": int(graph.label_ids.shape[0]),
+            "dead": graph.dead,
+            "vectors": int(data.ids.shape[0]),
+        }
+
+    # -- graphs -------------------------------------------------------------------------------
+
+    def _graph(self, space: str, snap: _Snapshot) -> _Graph:
+        graph = self._graphs.get(space)
+        if graph is not None and graph.snapshot is snap:
+            return graph
+        with self._lock:
+            snap = self._current()
+            graph = self._graphs.get(space)
+            if graph is not None and graph.snapshot is snap:
+                return graph
+            data = snap.spaces[space]
+            touched = self._touched.pop(space, [])
+            if graph is None or graph.dim != int(data.matrix.shape[1]):
+                graph = self._build(snap, space, data)
+            elif touched:
+                graph = self._apply_changes(snap, space, data, graph, np.unique(np.concatenate(touched)))
+            else:
+                graph = self._attach(snap, space, data, graph.index, graph.label_ids)
+            self._graphs[space] = graph
+            return graph
+
+    def _build(self, snap: _Snapshot, space: str, data: _Space) -> _Graph:
+        faiss = _faiss()
+        dim = int(data.matrix.shape[1])
+        index = faiss.IndexHNSWFlat(dim, self.params.m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = self.params.ef_construction
+        index.hnsw.efSearch = self.params.ef_search
+        previous = faiss.omp_get_max_threads()
+        if self.build_threads is not None:
+            faiss.omp_set_num_threads(self.build_threads)
+        try:
+            if data.matrix.shape[0]:
+                index.add(np.ascontiguousarray(data.matrix, dtype=np.float32))
+        finally:
+            if self.build_threads is not None:
+                faiss.omp_set_num_threads(previous)
+        return self._attach(snap, space, data, index, data.ids.copy())
+
+    def _apply_changes(
+        self, snap: _Snapshot, space: str, data: _Space, graph: _Graph, touched: np.ndarray
+    ) -> _Graph:
+        """Retire the labels of ``touched`` ids, then add those that still have a vector, as they are now."""
+        label_ids = graph.label_ids.copy()
+        label_ids[np.isin(label_ids, touched)] = -1
+        present = touched[_positions(touched, data.ids)]
+        dead = int(np.count_nonzero(label_ids < 0))
+        total = label_ids.shape[0] + present.shape[0]
+        if total == 0 or dead / total > self.params.rebuild_dead_fraction:
+            return self._build(snap, space, data)
+        index = graph.index
+        if present.size:
+            index = _faiss().clone_index(graph.index)  # copy-on-write: running searches keep the old one
+            index.add(np.ascontiguousarray(data.matrix[np.searchsorted(data.ids, present)]))
+            label_ids = np.concatenate([label_ids, present])
+        return self._attach(snap, space, data, index, label_ids)
+
+    @staticmethod
+    def _attach(snap: _Snapshot, space: str, data: _Space, index: Any, label_ids: np.ndarray) -> _Graph:
+        alive = label_ids >= 0
+        dead = int(label_ids.shape[0] - np.count_nonzero(alive))
+        n = data.ids.shape[0]
+        identity = dead == 0 and label_ids.shape[0] == n and bool(np.array_equal(label_ids, data.ids))
+        if identity:
+            label_rows = np.arange(n, dtype=np.int64)
+        else:
+            label_rows = np.searchsorted(data.ids, np.where(alive, label_ids, 0))
+            label_rows = np.where(alive, np.minimum(label_rows, max(n - 1, 0)), 0)
+        return _Graph(
+            index=index,
+            dim=int(data.matrix.shape[1]),
+            label_ids=label_ids,
+            dead=dead,
+            snapshot=snap,
+            label_rows=label_rows,
+            identity=identity,
+            alive_bits=None if dead == 0 else np.packbits(alive, bitorder="little"),
+        )
+
+    # -- search -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        space: str,
+        vector: np.ndarray,
+        k: int = 10,
+        where: Filter | None = None,
+        exclude_ids: Iterable[int] = (),
+        include_ids: Iterable[int] | None = None,
+    ) -> list[Hit]:
+        """The k most similar products among those matching ``where``, best first (ties by id).
+
+        ``include_ids`` limits the candidates to those ids; ``exclude_ids`` removes ids. Answered
+        exactly or by the graph depending on how many rows are candidates (module docstring).
+        """
+        _check_space(space)
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+            raise ValidationError(f"k must be a non-negative integer, got {k!r}")
+        if where is not None and not isinstance(where, Filter):
+            raise ValidationError(f"where must be a Filter, got {type(where).__name__}")
+        query = self._query(space, vector)
+        excluded = _as_ids(exclude_ids, "exclude_ids")
+        included = None if include_ids is None else _as_ids(include_ids, "include_ids")
+        snap = self._current()
+        data = snap.spaces.get(space)
+        if data is None or data.ids.shape[0] == 0 or k == 0:
+            return []
+        k = int(k)
+        n, dim = data.matrix.shape
+        mask: np.ndarray | None = None
+        if where:
+            product_mask = snap.columns.mask(where)
+            # Vector ids are a subset of product ids, both ascending: equal counts mean equal rows,
+            # and the product mask is already the row mask (no gather over every row).
+            mask = (
+                product_mask
+                if snap.rows[space].shape[0] == product_mask.shape[0]
+                else (product_mask[snap.rows[space]])
+            )
+        if included is not None:
+            keep = _positions(data.ids, included)
+            mask = keep if mask is None else mask & keep
+        drop: np.ndarray | None = None
+        if excluded.size:
+            excluded = np.unique(excluded)
+            if mask is None and excluded.size <= _OVERFETCH_EXCLUDE:
+                drop = excluded  # an unfiltered walk over-fetches and drops these
+            else:
+                keep = ~_positions(data.ids, excluded)
+                mask = keep if mask is None else mask & keep
+        if mask is not None:
+            candidates = int(np.count_nonzero(mask))
+        else:
+            candidates = n - (0 if drop is None else int(np.count_nonzero(_positions(data.ids, drop))))
+        if candidates <= 0:
+            return []
+        if candidates > k and candidates * dim > self.params.exact_max_cells:
+            hits = self._walk(snap, space, data, self._graph(space, snap), query, k, mask, candidates, drop)
+            if hits is not None:
+                return hits
+        if drop is not None:
+            mask = ~_positions(data.ids, drop)
+        return self._exact(snap, space, data, query, k, mask)
+
+    def _walk(
+        self,
+        snap: _Snapshot,
+        space: str,
+        data: _Space,
+        graph: _Graph,
+        query: np.ndarray,
+        k: int,
+        mask: np.ndarray | None,
+        candidates: int,
+        drop: np.ndarray | None,
+    ) -> list[Hit] | None:
+        """The graph's answer, or None when it found fewer than k products (the caller tops up)."""
+        faiss = _faiss()
+        want = k + (0 if drop is None else int(drop.shape[0]))
+        bits: np.ndarray | None = None
+        if mask is None:
+            ef = max(self.params.ef_search, want)
+            if graph.alive_bits is None:
+                params = faiss.SearchParametersHNSW(efSearch=ef)
+            else:
+                selector = faiss.IDSelectorBitmap(graph.label_ids.shape[0], faiss.swig_ptr(graph.alive_bits))
+                params = faiss.SearchParametersHNSW(efSearch=ef, sel=selector)
+        else:
+            label_mask = mask if graph.identity else mask[graph.label_rows] & (graph.label_ids >= 0)
+            selector, bits = _bitmap_selector(faiss, label_mask)
+            ef = self.params.filtered_ef(candidates / data.ids.shape[0], want)
+            params = faiss.SearchParametersHNSW(efSearch=ef, sel=selector)
+        _, labels = graph.index.search(query[None, :], want, params=params)
+        del bits  # the bitmap had to outlive the search
+        found = labels[0][labels[0] >= 0]
+        ids = graph.label_ids[found]
+        ok = ids >= 0
+        found, ids = found[ok], ids[ok]
+        if drop is not None and drop.size:
+            keep = ~np.isin(ids, drop)
+            found, ids = found[keep], ids[keep]
+        if found.shape[0] < k:
+            return None
+        rows = graph.label_rows[found]
+        scores = data.matrix[rows] @ query
+        order = np.lexsort((ids, -scores))[:k]
+        return self._hits(snap, space, rows[order], scores[order])
+
+    def _exact(
+        self, snap: _Snapshot, space: str, data: _Space, query: np.ndarray, k: int, mask: np.ndarray | None
+    ) -> list[Hit]:
+        if mask is None:
+            scores = data.matrix @ query
+            best = _top_k(scores, k)
+            return self._hits(snap, space, best, scores[best])
+        rows = np.flatnonzero(mask)
+        if rows.size == 0:
+            return []
+        scores = np.take(data.matrix, rows, axis=0) @ query
+        best = _top_k(scores, k)
+        return self._hits(snap, space, rows[best], scores[best])
+
+    @staticmethod
+    def _hits(snap: _Snapshot, space: str, vector_rows: np.ndarray, scores: np.ndarray) -> list[Hit]:
+        product_rows = snap.rows[space][vector_rows]
+        products = snap.columns.products
+        return [Hit(products[int(p)], float(s)) for p, s in zip(product_rows, scores.tolist(), strict=True)]
+
+    # -- persistence --------------------------------------------------------------------------
+
+    @staticmethod
+    def exists(directory: Path | str) -> bool:
+        """Whether ``directory`` holds a saved HNSW index (exact files plus graphs)."""
+        directory = Path(directory)
+        return (directory / MANIFEST).is_file() and (directory / HNSW_MANIFEST).is_file()
+
+    def save(self, directory: Path | str) -> None:
+        """Write the exact index files, the graphs and ``hnsw.json`` atomically (module docstring)."""
+        faiss = _faiss()
+        directory = Path(directory)
+        snap = self._current()
+        graphs = {
+            space: self._graph(space, snap) for space, data in snap.spaces.items() if data.ids.shape[0] > 0
+        }
+        super().save(directory)
+        exact_sha = hashlib.sha256((directory / MANIFEST).read_bytes()).hexdigest()
+        token = secrets.token_hex(8)
+        entries: dict[str, Any] = {}
+        for space, graph in graphs.items():
+            graph_name = f"{space}.{token}.graph.faiss"
+            labels_name = f"{space}.{token}.labels.npy"
+            blob = faiss.serialize_index(graph.index)
+
+            def write_graph(out: _HashingWriter, blob: np.ndarray = blob) -> None:
+                out.write(blob.data)
+
+            def write_labels(out: _HashingWriter, labels: np.ndarray = graph.label_ids) -> None:
+                np.save(out, labels, allow_pickle=False)
+
+            entries[space] = {
+                "dim": graph.dim,
+                "labels": int(graph.label_ids.shape[0]),
+                "graph": {"file": graph_name, "sha256": _write_atomic(directory / graph_name, write_graph)},
+                "label_ids": {
+                    "file": labels_name,
+                    "sha256": _write_atomic(directory / labels_name, write_labels),
+                },
+            }
+        body = {
+            "format": HNSW_FORMAT_NAME,
+            "version": HNSW_FORMAT_VERSION,
+            "params": asdict(self.params),
+            "exact_manifest_sha256": exact_sha,
+            "spaces": entries,
+        }
+        document = {"body": body, "sha256": _body_sha(body)}
+        text = json.dumps(document, indent=2, sort_keys=True).encode()
+        _write_atomic(directory / HNSW_MANIFEST, lambda out: out.write(text))
+        _fsync_dir(directory)
+        referenced = {e[part]["file"] for e in entries.values() for part in ("graph", "label_ids")}
+        for path in directory.iterdir():
+            if _GRAPH_FILE.match(path.name) and path.name not in referenced:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    @classmethod
+    def load(cls, directory: Path | str) -> HnswIndex:
+        """Load a saved HNSW index, verifying every checksum (IndexCorruptError if one fails)."""
+        directory = Path(directory)
+        if (directory / MANIFEST).is_file() and not (directory / HNSW_MANIFEST).is_file():
+            raise IndexCorruptError(
+                f"{directory} holds an exact index but no {HNSW_MANIFEST} (the HNSW graphs); "
+                f"load it as an exact index or {_REBUILD}"
+            )
+        index = super().load(directory)
+        assert isinstance(index, HnswIndex)
+        path = directory / HNSW_MANIFEST
+        try:
+            document = json.loads(path.read_bytes().decode("utf-8"))
+            body = document["body"]
+            if _body_sha(body) != document["sha256"]:
+                raise IndexCorruptError(f"{path} failed its checksum; {_REBUILD}")
+            if body.get("format") != HNSW_FORMAT_NAME:
+                raise IndexCorruptError(f"{path} is not an HNSW graph manifest; {_REBUILD}")
+            if body.get("version") != HNSW_FORMAT_VERSION:
+                raise IndexCorruptError(
+                    f"{path} has format version {body.get('version')!r}; this fashion-search reads "
+                    f"version {HNSW_FORMAT_VERSION}; {_REBUILD}"
+                )
+            index.params = HnswParams(**body["params"])
+            exact_sha = hashlib.sha256((directory / MANIFEST).read_bytes()).hexdigest()
+            if body["exact_manifest_sha256"] != exact_sha:
+                # An interrupted save: the graphs belong to an older exact index. Build new ones.
+                return index
+            index._load_graphs(directory, body["spaces"])
+        except IndexCorruptError:
+            raise
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise IndexCorruptError(f"{path} is unreadable ({e}); {_REBUILD}") from e
+        except (KeyError, TypeError, ValueError, AttributeError, ConfigurationError) as e:
+            raise IndexCorruptError(f"{path} is malformed ({e!r}); {_REBUILD}") from e
+        return index
+
+    def _load_graphs(self, directory: Path, spaces: dict[str, Any]) -> None:
+        faiss = _faiss()
+        snap = self._current()
+        for space, entry in spaces.items():
+            if space not in SPACES:
+                raise IndexCorruptError(f"{directory / HNSW_MANIFEST} names an unknown space {space!r}")
+            data = snap.spaces.get(space)
+            blob = _read_graph_file(directory, entry["graph"])
+            label_bytes = _read_graph_file(directory, entry["label_ids"])
+            try:
+                label_ids = np.load(io.BytesIO(label_bytes), allow_pickle=False)
+                index = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
+            except (ValueError, RuntimeError) as e:
+                raise IndexCorruptError(
+                    f"graph files of space {space!r} in {directory} are unreadable; {_REBUILD}"
+                ) from e
+            live = np.sort(label_ids[label_ids >= 0])
+            if (
+                data is None
+                or label_ids.dtype != np.int64
+                or label_ids.shape != (int(entry["labels"]),)
+                or index.ntotal != label_ids.shape[0]
+                or index.d != int(entry["dim"])
+                or index.d != data.matrix.shape[1]
+                or not np.array_equal(live, data.ids)
+            ):
+                raise IndexCorruptError(
+                    f"the graph of space {space!r} in {directory} does not match its vectors; {_REBUILD}"
+                )
+            index.hnsw.efSearch = self.params.ef_search
+            self._graphs[space] = self._attach(snap, space, data, index, label_ids)
+
+
+def _body_sha(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _read_graph_file(directory: Path, entry: dict[str, str]) -> bytes:
+    name, sha256 = entry["file"], entry["sha256"]
+    if not isinstance(name, str) or not _GRAPH_FILE.match(name):
+        raise IndexCorruptError(f"{directory / HNSW_MANIFEST} names an unexpected file {name!r}; {_REBUILD}")
+    path = directory / name
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise IndexCorruptError(f"index file {path} cannot be read ({e.strerror}); {_REBUILD}") from e
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise IndexCorruptError(f"index file {path} failed its checksum (truncated or corrupted); {_REBUILD}")
+    return data
