@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,7 +17,9 @@ from fashion_search.cli.common import (
     print_json,
     settings_from,
 )
-from fashion_search.domain import Hit
+
+if TYPE_CHECKING:
+    from fashion_search.search.results import ResultItem
 
 
 def search_command(
@@ -26,47 +29,52 @@ def search_command(
         typer.Option(
             "--filter",
             "-f",
-            help="repeatable: 'gender=Men', 'price<50', 'base_colour in Black,White', 'article_type!=Tshirts'",
+            help="repeatable: 'gender=Men', 'price<50', 'base_colour in Black,White', 'article_type!=Shirts'",
         ),
     ] = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="number of results")] = 10,
     space: Annotated[str, typer.Option(help="vector space to search: hybrid, image or text")] = "hybrid",
+    user_id: Annotated[int | None, typer.Option("--user", help="personalise for this user id")] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Search the catalog by meaning; filters apply before top-k."""
+    """Search the catalog by meaning and keywords; filters apply before top-k."""
     from fashion_search.app import build
-    from fashion_search.search.service import run_text_search
+    from fashion_search.index.filters import parse_expressions
 
     with handle_errors():
         services = build(settings_from(config, data_dir))
         try:
-            hits = run_text_search(services, text, filters=filters or [], k=k, space=space)
+            page = services.search().text(
+                text, k=k, where=parse_expressions(filters or []), space=space, user_id=user_id
+            )
         finally:
             services.close()
         if as_json:
-            print_json([{"score": round(h.score, 4), **h.product.to_dict()} for h in hits])
+            print_json(page.to_dict())
             return
-        print_hits(hits, title=f"{text!r}")
+        print_results(page.items, title=f"{text!r}")
 
 
-def print_hits(hits: list[Hit], title: str) -> None:
+def print_results(items: Sequence[ResultItem], title: str) -> None:
+    """A table of ranked results with their reasons."""
     table = Table(title=title)
-    for column in ("score", "id", "name", "type", "colour", "gender", "price"):
+    for column in ("score", "id", "name", "type", "colour", "gender", "price", "why"):
         table.add_column(column)
-    for hit in hits:
-        p = hit.product
+    for item in items:
+        p = item.product
         table.add_row(
-            f"{hit.score:.3f}",
+            f"{item.score:.3f}",
             str(p.id),
             p.name,
             p.article_type or "",
             p.base_colour or "",
             p.gender or "",
             f"{p.price:.2f}" if p.price is not None else "",
+            item.reason,
         )
-    if not hits:
+    if not items:
         console().print(f"no results for {title}")
         return
     console().print(table)

@@ -175,6 +175,16 @@ def _as_ids(ids: Iterable[int], what: str = "ids") -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
+def _positions_mask(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Boolean mask over ``sorted_ids`` (ascending) of the ids in ``wanted``, by binary search."""
+    out = np.zeros(sorted_ids.shape[0], dtype=bool)
+    if sorted_ids.shape[0] == 0 or wanted.shape[0] == 0:
+        return out
+    pos = np.minimum(np.searchsorted(sorted_ids, wanted), sorted_ids.shape[0] - 1)
+    out[pos[sorted_ids[pos] == wanted]] = True
+    return out
+
+
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the k best scores, best first; ties go to the lower position (= lower id)."""
     n = scores.shape[0]
@@ -379,6 +389,98 @@ class ExactIndex:
         columns = self._current().columns
         return len(columns.ids) if not where else int(columns.mask(where).sum())
 
+    def products_by_id(self) -> dict[int, Product]:
+        """Every product of the index by id (a new dict; the products themselves are immutable)."""
+        with self._lock:
+            return dict(self._products)
+
+    def ids(self, space: str) -> np.ndarray:
+        """Ids (ascending, int64) of the products that have a vector in ``space``."""
+        _check_space(space)
+        data = self._flushed().get(space)
+        return np.empty(0, dtype=np.int64) if data is None else data.ids.copy()
+
+    def matching_ids(self, where: Filter | None) -> np.ndarray:
+        """Ids (ascending, int64) of the products matching ``where`` (with or without vectors)."""
+        columns = self._current().columns
+        return columns.ids.copy() if not where else columns.ids[columns.mask(where)]
+
+    def browse(
+        self,
+        where: Filter | None = None,
+        offset: int = 0,
+        limit: int = 20,
+        sort_by: str | None = None,
+        descending: bool = False,
+    ) -> tuple[list[Product], int]:
+        """One page of the products matching ``where`` and how many match in all.
+
+        Ordered by id, or by the numeric field ``sort_by`` (``price``, ``year``, ``id``) with
+        products lacking a value last and ties by id.
+        """
+        for name, value in (("offset", offset), ("limit", limit)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+                raise ValidationError(f"{name} must be a non-negative integer, got {value!r}")
+        if where is not None and not isinstance(where, Filter):
+            raise ValidationError(f"where must be a Filter, got {type(where).__name__}")
+        columns = self._current().columns
+        rows = np.arange(len(columns.ids)) if not where else np.flatnonzero(columns.mask(where))
+        total = int(rows.shape[0])
+        if sort_by is not None and sort_by != "id":
+            if sort_by not in columns.numbers:
+                raise ValidationError(
+                    f"cannot sort by {sort_by!r}; sortable fields: {', '.join(sorted(columns.numbers))}"
+                )
+            values = columns.numbers[sort_by][rows]
+            keys = -values if descending else values
+            # NaN (no value) sorts last either way; lexsort's last key is the primary one.
+            rows = rows[np.lexsort((rows, keys, np.isnan(values)))]
+        elif descending:
+            rows = rows[::-1]
+        page = rows[int(offset) : int(offset) + int(limit)]
+        return [columns.products[int(r)] for r in page], total
+
+    def facets(self, where: Filter | None, fields: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per text field, how many products matching ``where`` have each value (most first).
+
+        Products without a value are not counted; values with no matching product are left out.
+        """
+        columns = self._current().columns
+        mask = None if not where else columns.mask(where)
+        out: dict[str, dict[str, int]] = {}
+        for name in fields:
+            if name not in columns.codes:
+                text_fields = ", ".join(sorted(columns.codes))
+                raise ValidationError(f"cannot count facet {name!r}; text fields: {text_fields}")
+            codes = columns.codes[name] if mask is None else columns.codes[name][mask]
+            table = columns.vocab[name]
+            counts = np.bincount(codes[codes >= 0], minlength=len(table))
+            values = list(table)
+            order = sorted(np.flatnonzero(counts).tolist(), key=lambda c: (-int(counts[c]), values[c]))
+            out[name] = {values[c]: int(counts[c]) for c in order}
+        return out
+
+    def histogram(self, where: Filter | None, field: str, edges: Sequence[float]) -> list[int]:
+        """Counts of products matching ``where`` per bucket ``[edges[i], edges[i + 1])`` of a numeric field.
+
+        ``edges`` ascend and may end in ``math.inf``; products without a value are not counted.
+        """
+        columns = self._current().columns
+        if field not in columns.numbers:
+            raise ValidationError(
+                f"cannot bucket {field!r}; numeric fields: {', '.join(sorted(columns.numbers))}"
+            )
+        bounds = np.asarray(edges, dtype=np.float64)
+        if bounds.ndim != 1 or bounds.shape[0] < 2 or np.any(np.diff(bounds) <= 0) or np.isnan(bounds).any():
+            raise ValidationError(
+                f"histogram edges must be at least two ascending numbers, got {list(edges)!r}"
+            )
+        values = columns.numbers[field] if not where else columns.numbers[field][columns.mask(where)]
+        values = values[~np.isnan(values)]
+        bucket = np.searchsorted(bounds, values, side="right") - 1
+        inside = (bucket >= 0) & (bucket < bounds.shape[0] - 1)
+        return np.bincount(bucket[inside], minlength=bounds.shape[0] - 1).astype(int).tolist()
+
     def vectors(self, space: str, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Stored (unit-normalised) vectors of ``ids``; rows of zeros where an id has none."""
         _check_space(space)
@@ -400,8 +502,13 @@ class ExactIndex:
         k: int = 10,
         where: Filter | None = None,
         exclude_ids: Iterable[int] = (),
+        include_ids: Iterable[int] | None = None,
     ) -> list[Hit]:
-        """The k most similar products among those matching ``where``, best first (ties by id)."""
+        """The k most similar products among those matching ``where``, best first (ties by id).
+
+        ``include_ids``, when given, further limits the candidates to those ids (e.g. one brand's
+        products); ``exclude_ids`` removes ids.
+        """
         _check_space(space)
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
             raise ValidationError(f"k must be a non-negative integer, got {k!r}")
@@ -418,6 +525,9 @@ class ExactIndex:
             mask = snap.columns.mask(where)[snap.rows[space]]
         if excluded.size:
             keep = ~np.isin(data.ids, excluded)
+            mask = keep if mask is None else mask & keep
+        if include_ids is not None:
+            keep = _positions_mask(data.ids, _as_ids(include_ids, "include_ids"))
             mask = keep if mask is None else mask & keep
         if mask is None:
             scores = data.matrix @ query

@@ -1,0 +1,66 @@
+"""``create_app(settings)``: the FastAPI application over one catalog's Services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from fashion_search import __version__
+from fashion_search.api.errors import install_error_handlers
+from fashion_search.api.routes import health, products, recommendations, search, users
+from fashion_search.api.schemas import API_PREFIX
+from fashion_search.api.uploads import FORM_OVERHEAD, BodyLimitMiddleware
+from fashion_search.app import Services, build
+from fashion_search.settings import Settings
+
+DESCRIPTION = """\
+Visual search and personalised recommendations for a fashion catalog.
+
+* **search**: by text (semantic and keyword, fused), by photo, by both, filters before top-k;
+* **products**: browse with facet counts, photos, similar products, complete-the-look;
+* **users** and **recommendations**: personas, style profiles, events, explained picks.
+
+Filters in request bodies take the JSON dialect of Databricks Vector Search
+(`{"gender": "Men", "price <": 50, "base_colour": ["Black", "White"], "season NOT": "Winter"}`) or
+expressions (`["gender=Men", "price<50"]`). Errors answer `{"detail": "..."}`.
+"""
+
+
+def create_app(settings: Settings, services: Services | None = None, *, warm_up: bool = True) -> FastAPI:
+    """The API over ``services`` (built from ``settings`` when not given, and then closed at shutdown).
+
+    With ``warm_up`` the model, index, keyword index and shoppers are loaded at start-up (and the
+    synthetic shoppers created once if the store has none), so the first request is not the slow one.
+    """
+    owned = services is None
+    svc = services if services is not None else build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm_up:
+            await run_in_threadpool(svc.warm_up)
+        try:
+            yield
+        finally:
+            if owned:
+                svc.close()
+
+    app = FastAPI(
+        title="fashion-search",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.services = svc
+    install_error_handlers(app)
+    limit = settings.api.max_upload_bytes
+    app.add_middleware(BodyLimitMiddleware, max_body=limit + FORM_OVERHEAD, file_limit=limit)
+    for module in (health, search, products, users, recommendations):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

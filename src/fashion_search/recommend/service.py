@@ -1,0 +1,206 @@
+"""Recommendations: what to show a shopper on their home page.
+
+1. **Candidates** (a pool larger than the page, ``Settings.ranking.candidate_pool``): the products
+   nearest to the shopper's profile vector in the hybrid space, plus the nearest ones within each of
+   their three favourite article types, so that a favourite category is never crowded out. Hard
+   limits apply in the index, before top-k: the budget, ``restrict_category`` / ``restrict_price``
+   / ``restrict_color``, any extra filter, and the shopper's gender when their history is clearly of
+   one (80 % or more, Unisex aside; Unisex products stay in). Products they bought are left out.
+2. **Scoring** by :func:`~fashion_search.rank.scoring.rank`: ``visual`` is the candidate's highest
+   cosine to one of the shopper's recent purchases (to the profile vector when they bought nothing
+   yet), ``user`` its cosine to the profile vector, ``attribute`` its fit with their preferences.
+   Weights default to Settings and are overridable per request.
+3. **Diversity** by MMR over the pool (lambda ``Settings.ranking.mmr_lambda``, overridable).
+4. **Reasons** by :func:`~fashion_search.rank.explain.explain`.
+
+A shopper without history gets the catalog's most popular products (event-weighted), within the
+budget and filters, diversified the same way, with a reason saying so; ``restrict_*`` flags, which
+need a history, are ignored for them and the page's note says that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from fashion_search.domain import Filter, Hit, Op, Product, condition
+from fashion_search.errors import ValidationError
+from fashion_search.index.base import CatalogIndex
+from fashion_search.index.filters import to_dict
+from fashion_search.rank.diversity import diversify
+from fashion_search.rank.explain import explain_all
+from fashion_search.rank.scoring import Constraints, Ranked, ScoreBreakdown, Weights, rank
+from fashion_search.search.results import ResultItem, ResultPage
+from fashion_search.settings import RankingSettings
+from fashion_search.users.profiles import StyleProfile
+from fashion_search.users.service import PROFILE_SPACE, UserService
+
+MAX_LIMIT = 100
+MAX_POOL = 2000
+FAVOURITE_TYPES = 3
+DOMINANT_GENDER_SHARE = 0.8
+_PERSON_GENDERS = frozenset({"Men", "Women", "Boys", "Girls"})
+
+
+def _money(amount: float) -> str:
+    return f"{amount:.0f}" if float(amount).is_integer() else f"{amount:.2f}"
+
+
+def dominant_gender(profile: StyleProfile) -> str | None:
+    """The gender of (at least 80 % of) the shopper's non-unisex products, if there is one."""
+    prefs = {g: w for g, w in profile.preferences.get("gender", {}).items() if g in _PERSON_GENDERS}
+    total = sum(prefs.values())
+    if total <= 0:
+        return None
+    gender, weight = max(prefs.items(), key=lambda kv: (kv[1], kv[0]))
+    return gender if weight / total >= DOMINANT_GENDER_SHARE else None
+
+
+class RecommendationService:
+    """Recommendations over one catalog index and its shoppers. Thread-safe."""
+
+    def __init__(
+        self,
+        index: CatalogIndex,
+        users: UserService,
+        products: Mapping[int, Product],
+        ranking: RankingSettings,
+    ) -> None:
+        self.index = index
+        self.users = users
+        self.products = products
+        self.ranking = ranking
+
+    def recommend(
+        self,
+        user_id: int,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        weights: Weights | None = None,
+        constraints: Constraints | None = None,
+        mmr_lambda: float | None = None,
+        where: Filter | None = None,
+    ) -> ResultPage:
+        """A page of recommendations for ``user_id`` (:class:`NotFoundError` if unknown)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise ValidationError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValidationError(f"offset must be a non-negative integer, got {offset!r}")
+        pool = max(self.ranking.candidate_pool, 3 * (offset + limit))
+        if pool > MAX_POOL:
+            raise ValidationError(f"offset + limit must not exceed {MAX_POOL // 3}, got {offset + limit}")
+        lam = self.ranking.mmr_lambda if mmr_lambda is None else mmr_lambda
+        weights = weights or Weights.from_settings(self.ranking)
+        constraints = constraints or Constraints()
+        profile = self.users.profile(user_id)
+        if profile.is_empty or profile.vector is None:
+            return self._popular(user_id, limit, offset, pool, lam, constraints, where)
+
+        filt = constraints.to_filter(profile).and_(where)
+        gender = None if "gender" in filt.fields() else dominant_gender(profile)
+        if gender is not None:
+            filt = filt.and_(Filter((condition("gender", Op.IN, [gender, "Unisex"]),)))
+        exclude = sorted(self.users.purchased(user_id))
+        hits: dict[int, Hit] = {}
+        source: dict[int, str] = {}
+        for h in self.index.search(PROFILE_SPACE, profile.vector, k=pool, where=filt, exclude_ids=exclude):
+            hits[h.product.id], source[h.product.id] = h, "profile"
+        per_type = max(pool // (2 * FAVOURITE_TYPES), 10)
+        for article_type in profile.favourites("article_type", FAVOURITE_TYPES):
+            typed = filt.and_(Filter((condition("article_type", Op.EQ, article_type),)))
+            for h in self.index.search(
+                PROFILE_SPACE, profile.vector, k=per_type, where=typed, exclude_ids=exclude
+            ):
+                if h.product.id not in hits:
+                    hits[h.product.id], source[h.product.id] = h, f"favourite {article_type}"
+        ids = list(hits)
+        vectors = self.index.vectors(PROFILE_SPACE, ids)
+        owned, owned_vectors = self._purchases(profile)
+        if owned_vectors:
+            bought = np.stack(list(owned_vectors.values()))
+            visual = (vectors @ bought.T).max(axis=1)
+        else:
+            visual = vectors @ profile.vector
+        candidates = [Hit(hits[pid].product, float(v)) for pid, v in zip(ids, visual.tolist(), strict=True)]
+        ranked = rank(candidates, profile, vectors=vectors, weights=weights, constraints=constraints)
+        page = diversify(ranked, offset + limit, lam)[offset:]
+        explained = explain_all(page, profile, owned, owned_vectors, max_price=constraints.max_price)
+        items = [ResultItem.from_ranked(r, {"source": source[r.product.id]}) for r in explained]
+        query: dict[str, Any] = {
+            "user_id": user_id,
+            "filters": to_dict(filt),
+            "weights": weights.to_dict(),
+            "mmr_lambda": lam,
+            "constraints": constraints.to_dict(),
+            "personalised": True,
+        }
+        return ResultPage(items=items, total=len(ranked), offset=offset, query=query)
+
+    def _purchases(self, profile: StyleProfile) -> tuple[Mapping[int, Product], dict[int, np.ndarray]]:
+        ids = list(profile.recent_purchases)
+        owned = {pid: self.products[pid] for pid in ids if pid in self.products}
+        if not ids:
+            return owned, {}
+        rows = self.index.vectors(PROFILE_SPACE, ids)
+        return owned, {pid: row for pid, row in zip(ids, rows, strict=True) if np.any(row)}
+
+    def _popular(
+        self,
+        user_id: int,
+        limit: int,
+        offset: int,
+        pool: int,
+        lam: float,
+        constraints: Constraints,
+        where: Filter | None,
+    ) -> ResultPage:
+        note = f"user {user_id} has no history yet: showing popular products"
+        if constraints.needs_profile:
+            note += "; restrict_category / restrict_price / restrict_color need a history and were ignored"
+            constraints = Constraints(min_price=constraints.min_price, max_price=constraints.max_price)
+        filt = constraints.to_filter(None).and_(where)
+
+        def accept(pid: int) -> bool:
+            product = self.products.get(pid)
+            return product is not None and filt.matches(product)
+
+        top = self.users.popularity.top(pool, accept)
+        weight = dict(top)
+        chosen = [self.products[pid] for pid, _ in top]
+        if len(chosen) < pool:
+            # Too few products with events: newest products fill the pool.
+            newer, _ = self.index.browse(filt or None, 0, pool, sort_by="year", descending=True)
+            chosen += [p for p in newer if p.id not in weight][: pool - len(chosen)]
+        best = max(weight.values(), default=0.0) or 1.0
+        vectors = self.index.vectors(PROFILE_SPACE, [p.id for p in chosen]) if chosen else None
+        ranked = [
+            Ranked(
+                product,
+                ScoreBreakdown(visual=0.0, user=0.0, attribute=0.0, final=weight.get(product.id, 0.0) / best),
+                None if vectors is None else vectors[i],
+            )
+            for i, product in enumerate(chosen)
+        ]
+        page = diversify(ranked, offset + limit, lam)[offset:]
+        items = []
+        for r in page:
+            popular = weight.get(r.product.id, 0.0) > 0
+            reason = "Popular with shoppers right now" if popular else "New in the catalog"
+            if constraints.max_price is not None and r.product.price is not None:
+                reason += f", within your budget of {_money(constraints.max_price)}"
+            signals: dict[str, float | int | str | None] = {
+                "source": "popular" if popular else "newest",
+                "popularity": round(weight.get(r.product.id, 0.0), 3),
+            }
+            items.append(ResultItem(r.product, r.breakdown, reason, signals))
+        query: dict[str, Any] = {
+            "user_id": user_id,
+            "filters": to_dict(filt),
+            "mmr_lambda": lam,
+            "constraints": constraints.to_dict(),
+            "personalised": False,
+        }
+        return ResultPage(items=items, total=len(ranked), offset=offset, query=query, note=note)
