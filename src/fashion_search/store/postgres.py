@@ -658,6 +658,17 @@ class PostgresStore:
                 (ids, texts),
             )
 
+    def delete_products(self, ids: Iterable[int]) -> int:
+        """Delete products with their vectors and events (one transaction); returns how many.
+
+        Unknown ids are ignored. Events go too because they could no longer name a product.
+        """
+        wanted = list(dict.fromkeys(_lookup_ids(list(ids), "product")))
+        if not wanted:
+            return 0
+        with self.connection() as conn:
+            return conn.execute("DELETE FROM products WHERE id = ANY(%s::bigint[])", (wanted,)).rowcount
+
     # -- users and events ---------------------------------------------------------------------
 
     def upsert_users(self, users: Sequence[User]) -> None:
