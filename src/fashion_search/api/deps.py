@@ -28,8 +28,10 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings(services: ServicesDep) -> Settings:
-    return services.settings
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (upload limit, default weights)."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_search(services: ServicesDep) -> SearchService:

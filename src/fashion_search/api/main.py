@@ -58,6 +58,7 @@ def create_app(settings: Settings, services: Services | None = None, *, warm_up:
         redoc_url=None,
     )
     app.state.services = svc
+    app.state.settings = settings
     install_error_handlers(app)
     limit = settings.api.max_upload_bytes
     app.add_middleware(BodyLimitMiddleware, max_body=limit + FORM_OVERHEAD, file_limit=limit)

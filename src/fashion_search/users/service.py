@@ -18,7 +18,7 @@ from fashion_search.domain import Event, EventType, Product, User
 from fashion_search.errors import NotFoundError, ValidationError
 from fashion_search.store.base import Store
 from fashion_search.users.popularity import Popularity
-from fashion_search.users.profiles import ProfileBook, StyleProfile
+from fashion_search.users.profiles import EVENT_WEIGHTS, ProfileBook, StyleProfile
 
 MAX_EVENTS_PER_CALL = 1000
 PROFILE_SPACE = "hybrid"
@@ -53,6 +53,7 @@ class UserService:
         self._personas = [uid for uid in self._order if self._users[uid].is_persona]
         self._book = ProfileBook(products, vectors, user_ids=self._order)
         self._purchased: dict[int, set[int]] = {}
+        self._history: dict[int, dict[int, float]] = {}
         self._popularity = Popularity()
         self._fold(list(events))
 
@@ -81,7 +82,10 @@ class UserService:
             self._book.apply_events(events)
             self._popularity.add(e for e in events if e.product_id in self._products)
             for e in events:
-                if EventType(e.type) is EventType.PURCHASE:
+                kind = EventType(e.type)
+                seen = self._history.setdefault(e.user_id, {})
+                seen[e.product_id] = seen.get(e.product_id, 0.0) + EVENT_WEIGHTS[kind]
+                if kind is EventType.PURCHASE:
                     self._purchased.setdefault(e.user_id, set()).add(e.product_id)
 
     # -- reads ----------------------------------------------------------------------------
@@ -113,6 +117,11 @@ class UserService:
         """Ids of every product the user bought."""
         with self._lock:
             return frozenset(self._purchased.get(user_id, ()))
+
+    def history(self, user_id: int) -> dict[int, float]:
+        """Every product the user interacted with and its summed event weight (purchase 3, cart 2, view 1)."""
+        with self._lock:
+            return dict(self._history.get(user_id, {}))
 
     @property
     def popularity(self) -> Popularity:
