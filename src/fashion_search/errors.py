@@ -21,8 +21,7 @@ class MissingDependencyError(ConfigurationError):
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
         super().__init__(
-            f"{purpose} needs the '{package}' package: install it with "
-            f"pip install 'fashion-search[{extra}]'"
+            f"{purpose} needs the '{package}' package: install it with pip install 'fashion-search[{extra}]'"
         )
         self.package = package
         self.extra = extra
@@ -75,6 +74,10 @@ class ModelError(FashionSearchError):
 
 class StoreError(FashionSearchError):
     """The store or an index file is unusable (corrupt, wrong schema version, locked)."""
+
+
+class PipelineError(FashionSearchError):
+    """A batch job failed where it ran (e.g. a task on a Spark executor); the message names the cause."""
 
 
 class IndexCorruptError(StoreError):

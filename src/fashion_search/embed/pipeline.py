@@ -425,12 +425,29 @@ class EmbedMapperFactory:
 
 @dataclass(frozen=True, slots=True)
 class _Prebuilt:
-    """An embedder factory that hands out an embedder already built in this process (local runs)."""
+    """An embedder factory that hands out an embedder already built in this process.
+
+    Sent to another process (a Spark executor) it travels as ``recipe``, the factory the embedder
+    was built with, so the model is built again there and never pickled.
+    """
 
     embedder: Embedder
+    recipe: Callable[[], Embedder] | None = None
 
     def __call__(self) -> Embedder:
         return self.embedder
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self.recipe is None:
+            raise ValidationError(
+                f"embedder {self.embedder.name!r} was passed already built and cannot be sent to another "
+                "process; pass a factory such as EmbedderSpec(model, cache_dir) to run on Spark"
+            )
+        return (_recipe, (self.recipe,))
+
+
+def _recipe(factory: Callable[[], Embedder]) -> Callable[[], Embedder]:
+    return factory
 
 
 # ------------------------------------------------------------------------------------------------
@@ -531,7 +548,12 @@ def embed_catalog(
         progress(0, total)
     (runner or LocalRunner()).run(
         EmbedPlanReader(store, plan.tasks, batch_size),
-        EmbedMapperFactory(_Prebuilt(model), float(hybrid_image_weight), max_pixels, decode_threads),
+        EmbedMapperFactory(
+            _Prebuilt(model, None if isinstance(embedder, Embedder) else embedder),
+            float(hybrid_image_weight),
+            max_pixels,
+            decode_threads,
+        ),
         StoreVectorWriter(store, name, report, total, progress),
     )
 
