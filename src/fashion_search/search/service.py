@@ -215,10 +215,10 @@ class SearchService:
             "keyword_weight", self.ranking.keyword_weight if keyword_weight is None else keyword_weight
         )
         has_text = text is not None and bool(text.strip())
-        if not has_text and image is None:
-            raise ValidationError("give a text, an image, or both")
         if text is not None and not has_text and image is None:
             raise ValidationError("the search text is empty")
+        if not has_text and image is None:
+            raise ValidationError("give a text, an image, or both")
         info: dict[str, Any] = {"space": space}
         where = where or Filter()
         parsed = None
