@@ -93,6 +93,50 @@ def test_spark_embedding_equals_local(runner: SparkRunner, demo: Path, tmp_path:
         spark_store.close()
 
 
+def test_embed_command_runs_on_spark(runner: SparkRunner, demo: Path, tmp_path: Path) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from fashion_search.cli.embed import embed_command
+
+    app = typer.Typer()
+    app.command("embed")(embed_command)
+    app.command("noop")(lambda: None)
+    _ingested(demo, tmp_path / "spark").close()
+    _ingested(demo, tmp_path / "local").close()
+    reports = {}
+    for name, extra in (("spark", ["--runner", "spark", "--spark-partitions", "2"]), ("local", [])):
+        args = [
+            "embed",
+            "--data-dir",
+            str(tmp_path / name),
+            "--model",
+            "fake:48",
+            "--images",
+            str(demo / "images"),
+        ]
+        result = CliRunner().invoke(app, [*args, "--json", "--batch-size", "16", *extra])
+        assert result.exit_code == 0, result.output
+        reports[name] = json.loads(result.stdout)
+    assert reports["spark"]["embedded"] == reports["local"]["embedded"]
+    assert reports["spark"]["embedded"]["text"] >= N_PRODUCTS - 2
+    stores = {name: SqliteStore(tmp_path / name) for name in reports}
+    try:
+        for space in SPACES:
+            (ids_s, vec_s), (ids_l, vec_l) = (
+                stores["spark"].load_vectors(space),
+                stores["local"].load_vectors(space),
+            )
+            np.testing.assert_array_equal(ids_s, ids_l)
+            np.testing.assert_allclose(vec_s, vec_l, atol=1e-6)
+    finally:
+        for store in stores.values():
+            store.close()
+    assert runner.spark.range(2).count() == 2  # the command used the active session and left it running
+
+
 def test_a_built_model_is_never_pickled(runner: SparkRunner, demo: Path, tmp_path: Path) -> None:
     store = _ingested(demo, tmp_path / "store")
     try:

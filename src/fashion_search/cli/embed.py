@@ -52,8 +52,26 @@ def embed_command(
         typer.Option("--limit", min=0, help="embed at most this many products now; the rest on the next run"),
     ] = None,
     runner: Annotated[
-        str, typer.Option("--runner", help="where the job runs: local (spark: not yet)")
+        str,
+        typer.Option("--runner", help="where the job runs: local, or spark (needs fashion-search[spark])"),
     ] = "local",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master URL for --runner spark (default local[2]; e.g. spark://host:7077, yarn)",
+            show_default=False,
+        ),
+    ] = None,
+    spark_partitions: Annotated[
+        int | None,
+        typer.Option(
+            "--spark-partitions",
+            min=1,
+            help="partitions the batches are split into (default: Spark's default parallelism)",
+            show_default=False,
+        ),
+    ] = None,
     model: Annotated[
         str | None, typer.Option(help="model spec (default: settings, i.e. fashion-lite)")
     ] = None,
@@ -69,10 +87,8 @@ def embed_command(
     with handle_errors():
         if runner not in RUNNERS:
             raise ConfigurationError(f"unknown runner {runner!r}; choose one of: {', '.join(RUNNERS)}")
-        if runner == "spark":
-            raise ConfigurationError(
-                "the spark runner is not available yet in this version; use --runner local"
-            )
+        if runner != "spark" and (spark_master is not None or spark_partitions is not None):
+            raise ConfigurationError("--spark-master and --spark-partitions need --runner spark")
         settings = settings_from(
             config,
             data_dir,
@@ -89,10 +105,19 @@ def embed_command(
                 "or set catalog_dir (FASHION_SEARCH_CATALOG_DIR)"
             )
         services = build(settings)
+        job_runner: Any = None
         try:
             if not as_json:
                 console().print(f"loading model {settings.model} ...", highlight=False)
-            embedder = services.embedder()
+            if runner == "spark":
+                from fashion_search.embed.registry import EmbedderSpec
+                from fashion_search.pipelines.spark import SparkRunner
+
+                job_runner = SparkRunner(master=spark_master, partitions=spark_partitions)
+                # A recipe, not a model: embed_catalog loads it here to plan, executors load their own.
+                embedder: Any = EmbedderSpec(settings.model, cache_dir=settings.resolved_model_cache_dir)
+            else:
+                embedder = services.embedder()
             with progress_bar("embed", enabled=not as_json) as progress:
                 report = embed_catalog(
                     services.store,
@@ -104,8 +129,11 @@ def embed_command(
                     progress=progress,
                     max_pixels=settings.api.max_image_pixels,
                     limit=limit,
+                    runner=job_runner,
                 )
         finally:
+            if job_runner is not None:
+                job_runner.close()
             services.close()
         data = report.to_dict()
         if as_json:

@@ -89,10 +89,11 @@ def local_session_conf(master: str) -> dict[str, str]:
 class SparkRunner:
     """Runs a reader -> mapper -> writer job with ``mapInPandas`` (see the module docstring).
 
-    ``spark``: an existing SparkSession to use (never stopped here). Without it the runner starts
-    its own session on ``master`` (default ``local[2]``) with ``conf`` added, at the first run, and
-    stops it in :meth:`close` (or on leaving a ``with`` block). ``partitions``: how many slices
-    the batches of a wave are split into (default: the session's default parallelism).
+    ``spark``: an existing SparkSession to use (never stopped here). Without it the runner uses
+    the active session if there is one, else starts its own on ``master`` (default ``local[2]``)
+    with ``conf`` added, at the first run, and stops it in :meth:`close` (or leaving a ``with``).
+    ``partitions``: how many slices the batches of a wave are split into (default: the session's
+    default parallelism).
     ``wave_batches``: how many batches the driver reads and sends per Spark job.
     """
 
@@ -136,6 +137,11 @@ class SparkRunner:
         if self._spark is None:
             from pyspark.sql import SparkSession
 
+            active = SparkSession.getActiveSession()
+            if active is not None:
+                # Someone else's session (a notebook's, a test's): use it, never stop it.
+                self._spark, self._owned = active, False
+                return active
             builder = SparkSession.builder
             for key, value in {**local_session_conf(self.master), **self.conf}.items():
                 builder = builder.config(key, value)

@@ -69,8 +69,8 @@ def test_missing_image_folder_and_spark_runner_are_clear_errors(app: typer.Typer
     no_images = runner.invoke(app, _args(data_dir))
     assert no_images.exit_code == 3
     assert "pass --images DIR" in no_images.stderr
-    spark = runner.invoke(app, _args(data_dir, "--images", str(data_dir), "--runner", "spark"))
-    assert spark.exit_code == 3
-    assert "not available yet" in spark.stderr
+    spark_only = runner.invoke(app, _args(data_dir, "--images", str(data_dir), "--spark-master", "local[1]"))
+    assert spark_only.exit_code == 3
+    assert "--spark-master and --spark-partitions need --runner spark" in spark_only.stderr
     bad = runner.invoke(app, _args(data_dir, "--images", str(data_dir), "--runner", "ray"))
     assert bad.exit_code == 3 and "unknown runner 'ray'" in bad.stderr
