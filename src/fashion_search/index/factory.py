@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from fashion_search.domain import SPACES
 from fashion_search.errors import ConfigurationError, StoreError
+from fashion_search.index.base import CatalogIndex
 from fashion_search.index.exact import MANIFEST, ExactIndex
 from fashion_search.index.hnsw import HNSW_MANIFEST, HnswIndex, HnswParams
 from fashion_search.store.base import Store
@@ -58,13 +60,21 @@ def index_from_store(
     kind: str = "exact",
     hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD,
     hnsw: HnswParams | None = None,
-) -> ExactIndex:
+) -> CatalogIndex:
     """A new index of ``kind`` holding every product of ``store`` and its vectors in all spaces.
 
     ``auto`` decides by the store's product count. With ``model`` set only that model's vectors are
     loaded; without it each space must hold the vectors of one model (the store raises StoreError
     otherwise). Spaces with no vectors stay empty.
+
+    A :class:`~fashion_search.store.postgres.PostgresStore` is not copied: the index is a
+    :class:`~fashion_search.index.pgvector.PgVectorIndex` over its tables (``exact`` orders rows
+    exactly in SQL; ``auto`` and ``hnsw`` use its HNSW indexes, created here when missing, because
+    an exact scan costs far more in PostgreSQL than in NumPy).
     """
+    in_database = _database_index(store, model, kind)
+    if in_database is not None:
+        return in_database
     size = store.count_products() if kind.strip().lower() == "auto" else None
     index = build_index(kind, model=model, size=size, hnsw_threshold=hnsw_threshold, hnsw=hnsw)
     for batch in store.iter_products(batch_size=batch_size):
@@ -74,6 +84,19 @@ def index_from_store(
         if ids.shape[0]:
             index.upsert(space, ids, vectors)
     return index
+
+
+def _database_index(store: Store, model: str | None, kind: str) -> CatalogIndex | None:
+    # Only a store from fashion_search.store.postgres can be one; that module (and psycopg) is
+    # imported by whoever opened it, so an embedded-only install never imports either here.
+    module = sys.modules.get("fashion_search.store.postgres")
+    if module is None or not isinstance(store, module.PostgresStore):
+        return None
+    from fashion_search.index.pgvector import PgVectorIndex
+
+    resolve_index_kind(kind)  # validates the name
+    mode = "exact" if kind.strip().lower() == "exact" else "hnsw"
+    return PgVectorIndex(store, model=model, mode=mode)
 
 
 def saved_index_exists(directory: Path | str) -> bool:

@@ -28,7 +28,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, LiteralString
+from typing import Any
 
 import numpy as np
 from psycopg import sql
@@ -450,38 +450,11 @@ class PgVectorIndex:
 
         ``include_ids``, when given, limits the candidates to those ids; ``exclude_ids`` removes ids.
         """
-        _check_space(space)
-        k = _check_count("k", k)
-        if where is not None and not isinstance(where, Filter):
-            raise ValidationError(f"where must be a Filter, got {type(where).__name__}")
-        info, query = self._query(space, vector)
-        excluded = _as_id_list(exclude_ids, "exclude_ids")
-        included = None if include_ids is None else _as_id_list(include_ids, "include_ids")
-        if info is None or k == 0:
+        routed = self._route(space, vector, k, where, exclude_ids, include_ids)
+        if routed is None:
             return []
-        condition, params = filter_sql(where)
-        parts = [condition] if condition is not TRUE else []
-        if excluded:
-            fragment, values = ids_sql(sql.Identifier("e", "product_id"), excluded, keep=False)
-            parts.append(fragment)
-            params = [*params, *values]
-        if included is not None:
-            fragment, values = ids_sql(sql.Identifier("e", "product_id"), included, keep=True)
-            parts.append(fragment)
-            params = [*params, *values]
-        if any(p is FALSE for p in parts):
-            return []
-        parts = [p for p in parts if p is not TRUE]
-        restricted = (where is not None and bool(where.conditions)) or included is not None
-        plan = _Plan(self, space, info, query, parts, params)
-
-        use_graph = self.mode == "hnsw" and info.indexed and k <= _MAX_EF_SEARCH
-        if use_graph and restricted:
-            candidates = plan.count_candidates(self.exact_max_rows + 1)
-            if candidates == 0:
-                return []
-            use_graph = candidates > self.exact_max_rows
-        if not use_graph:
+        plan, k, graph, restricted = routed
+        if not graph:
             return plan.exact(k)
         rows = plan.graph(k + 1)
         if len(rows) < k or (restricted and len(rows) <= k):
@@ -489,6 +462,66 @@ class PgVectorIndex:
             # (hnsw.max_scan_tuples): order the candidates exactly instead.
             return plan.exact(k)
         return plan.settle_ties(rows, k)
+
+    def explain(
+        self,
+        space: str,
+        vector: np.ndarray,
+        k: int = 10,
+        where: Filter | None = None,
+        exclude_ids: Iterable[int] = (),
+        include_ids: Iterable[int] | None = None,
+        analyze: bool = False,
+    ) -> str:
+        """PostgreSQL's plan for the main query :meth:`search` would run (``EXPLAIN [ANALYZE]``).
+
+        Empty when the search needs no query (nothing can match).
+        """
+        routed = self._route(space, vector, k, where, exclude_ids, include_ids)
+        if routed is None:
+            return ""
+        plan, k, graph, _ = routed
+        return plan.explain(k + 1 if graph else k, graph, analyze)
+
+    def _route(
+        self,
+        space: str,
+        vector: np.ndarray,
+        k: int,
+        where: Filter | None,
+        exclude_ids: Iterable[int],
+        include_ids: Iterable[int] | None,
+    ) -> tuple[_Plan, int, bool, bool] | None:
+        """Validate a search and choose its path: (plan, k, walk the graph?, filtered?); None = no hits."""
+        _check_space(space)
+        k = _check_count("k", k)
+        if where is not None and not isinstance(where, Filter):
+            raise ValidationError(f"where must be a Filter, got {type(where).__name__}")
+        info, query = self._query(space, vector)
+        excluded = _as_id_list(exclude_ids, "exclude_ids")
+        included = None if include_ids is None else _as_id_list(include_ids, "include_ids")
+        condition, params = filter_sql(where)
+        if info is None or k == 0 or condition is FALSE:
+            return None
+        parts = [condition] if condition is not TRUE else []
+        for ids, keep in ((excluded, False), (included, True)):
+            if ids is None or (not ids and not keep):
+                continue
+            fragment, values = ids_sql(sql.Identifier("e", "product_id"), ids, keep=keep)
+            if fragment is FALSE:
+                return None
+            if fragment is not TRUE:
+                parts.append(fragment)
+                params = [*params, *values]
+        restricted = (where is not None and bool(where.conditions)) or included is not None
+        plan = _Plan(self, space, info, query, parts, params)
+        graph = self.mode == "hnsw" and info.indexed and k <= _MAX_EF_SEARCH
+        if graph and restricted:
+            candidates = plan.count_candidates(self.exact_max_rows + 1)
+            if candidates == 0:
+                return None
+            graph = candidates > self.exact_max_rows
+        return plan, k, graph, restricted
 
     def _query(self, space: str, vector: np.ndarray) -> tuple[_SpaceInfo | None, np.ndarray]:
         q = np.asarray(vector)
@@ -512,6 +545,9 @@ class PgVectorIndex:
         return info, q / np.float32(norm)
 
 
+_SET_CONFIG = sql.SQL("SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config(%s, %s, true)")
+
+
 def _table(space: str) -> sql.Identifier:
     # The partition of one space, named from the whitelist in SPACES.
     return sql.Identifier(f"embeddings_{space}")
@@ -533,7 +569,9 @@ class _Plan:
         self.info = info
         self.table = _table(space)
         self.query = PgVector(query)
-        where = [sql.SQL("e.dim = %s"), sql.SQL("e.model = %s"), *parts]
+        # "::integer" makes the dimension the very constant of the partial index's predicate
+        # (psycopg would send a small int as smallint, which the planner cannot match to it).
+        where = [sql.SQL("e.dim = %s::integer"), sql.SQL("e.model = %s"), *parts]
         self.where = sql.SQL(" AND ").join(where)
         self.params = [info.dim, info.model, *params]
         # The cast to vector(dim) is what the partial HNSW index is built on; without it PostgreSQL
@@ -555,31 +593,52 @@ class _Plan:
             row = conn.execute(query, [*self.params, cap]).fetchone()
         return 0 if row is None else int(row[0])
 
+    def _exact_query(self, k: int) -> tuple[sql.Composed, list[Any]]:
+        query = self._select(sql.SQL("(e.vector <=> %s)"), sql.SQL("distance, e.product_id"))
+        return query, [self.query, *self.params, k]
+
+    def _graph_query(self, limit: int) -> tuple[sql.Composed, list[Any], list[Any]]:
+        """The walk's query and parameters, and the ``set_config`` call (with its parameters) before it."""
+        distance = sql.SQL("({} <=> %s)").format(self.typed)
+        query = self._select(distance, sql.SQL("{} <=> %s").format(self.typed))
+        settings = {
+            "hnsw.ef_search": str(min(_MAX_EF_SEARCH, max(self.index.ef_search, limit))),
+            "hnsw.iterative_scan": self.index.iterative_scan,
+            "hnsw.max_scan_tuples": str(self.index.max_scan_tuples),
+        }
+        return (
+            query,
+            [self.query, *self.params, self.query, limit],
+            [v for kv in settings.items() for v in kv],
+        )
+
     def exact(self, k: int) -> list[Hit]:
-        distance = sql.SQL("(e.vector <=> %s)")
-        query = self._select(distance, sql.SQL("distance, e.product_id"))
+        query, params = self._exact_query(k)
         with self.index.store.connection() as conn:
-            rows = conn.cursor(row_factory=dict_row).execute(query, [self.query, *self.params, k]).fetchall()
+            rows = conn.cursor(row_factory=dict_row).execute(query, params).fetchall()
         return [_hit(r) for r in rows]
 
     def graph(self, limit: int) -> list[dict[str, Any]]:
         """Rows from an HNSW walk (iterative when filtered), nearest first."""
-        distance = sql.SQL("({} <=> %s)").format(self.typed)
-        query = self._select(distance, sql.SQL("{} <=> %s").format(self.typed))
-        settings: list[tuple[LiteralString, str]] = [
-            ("hnsw.ef_search", str(min(_MAX_EF_SEARCH, max(self.index.ef_search, limit)))),
-            ("hnsw.iterative_scan", self.index.iterative_scan),
-            ("hnsw.max_scan_tuples", str(self.index.max_scan_tuples)),
-        ]
-        set_all = sql.SQL("SELECT ") + sql.SQL(", ").join(
-            sql.SQL("set_config(%s, %s, true)") for _ in settings
-        )
+        query, params, settings = self._graph_query(limit)
         with self.index.store.connection() as conn:
+            # One round trip: the settings (local to this transaction) and the query.
             with conn.pipeline():
-                conn.execute(set_all, [v for pair in settings for v in pair])
+                conn.execute(_SET_CONFIG, settings)
                 cur = conn.cursor(row_factory=dict_row)
-                cur.execute(query, [self.query, *self.params, self.query, limit])
+                cur.execute(query, params)
             return cur.fetchall()
+
+    def explain(self, limit: int, graph: bool, analyze: bool) -> str:
+        prefix = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ")
+        with self.index.store.connection() as conn:
+            if graph:
+                query, params, settings = self._graph_query(limit)
+                conn.execute(_SET_CONFIG, settings)
+            else:
+                query, params = self._exact_query(limit)
+            rows = conn.execute(prefix + query, params).fetchall()
+        return "\n".join(str(r[0]) for r in rows)
 
     def settle_ties(self, rows: list[dict[str, Any]], k: int) -> list[Hit]:
         """The first k rows, ties by id; a tie across the k-th place is settled exactly."""

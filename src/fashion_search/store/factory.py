@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
-from fashion_search.errors import ConfigurationError
+from fashion_search.errors import ConfigurationError, MissingDependencyError
 from fashion_search.store.base import Store
 from fashion_search.store.sqlite import SqliteStore
 
@@ -17,8 +18,11 @@ def open_store(uri: str | Path) -> Store:
     """Open the store that ``uri`` names.
 
     A local directory path (``file://`` prefix optional) opens the embedded
-    :class:`~fashion_search.store.sqlite.SqliteStore`; ``postgresql://...`` names the PostgreSQL
-    store (not available yet). Anything else is a :class:`ConfigurationError`.
+    :class:`~fashion_search.store.sqlite.SqliteStore`; ``postgresql://...`` (also ``postgres://``
+    and ``postgresql+psycopg://``) opens :class:`~fashion_search.store.postgres.PostgresStore`,
+    which needs the ``postgres`` extra. Besides libpq's own parameters the PostgreSQL URI may carry
+    ``schema=NAME`` to keep the tables in a schema of their own. Anything else is a
+    :class:`ConfigurationError`.
     """
     if isinstance(uri, Path):
         uri = str(uri)
@@ -32,9 +36,23 @@ def open_store(uri: str | Path) -> Store:
     if scheme == "file":
         return SqliteStore(Path(uri[len("file://") :]).expanduser())
     if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
-        raise ConfigurationError(
-            "PostgreSQL store is not available yet in this version of fashion-search; "
-            "use a local directory path for the embedded store"
-        )
+        return _open_postgres(uri)
     # The URI is not echoed: it may carry a password.
     raise ConfigurationError(f"unsupported store URI scheme {scheme!r}; use {_ACCEPTED}")
+
+
+def _open_postgres(uri: str) -> Store:
+    try:
+        from fashion_search.store.postgres import PostgresStore
+    except ImportError as e:
+        if (e.name or "").split(".")[0] not in ("psycopg", "psycopg_pool"):
+            raise
+        raise MissingDependencyError("psycopg", "postgres", "The PostgreSQL store") from e
+    # Split by hand: urllib would turn "postgresql:///db" (unix socket, empty host) into "postgresql:/db".
+    base, _, query_text = uri.partition("?")
+    query = parse_qsl(query_text, keep_blank_values=True)
+    schemas = [value for key, value in query if key == "schema"]
+    if len(schemas) > 1:
+        raise ConfigurationError("the PostgreSQL store URI names 'schema' more than once")
+    rest = urlencode([(key, value) for key, value in query if key != "schema"])
+    return PostgresStore(f"{base}?{rest}" if rest else base, schema=schemas[0] if schemas else None)

@@ -373,15 +373,15 @@ def _libpq_uri(uri: str) -> str:
 
 
 def describe_uri(uri: str) -> str:
-    """``uri`` without its password, for messages."""
+    """``uri`` without its password (in the authority or a ``password=`` parameter), for messages."""
     try:
         parts = urlsplit(uri)
+        password = parts.password
     except ValueError:
         return "<unparsable PostgreSQL URI>"
-    if parts.password is None:
-        return uri
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    if password is not None:
+        uri = uri.replace(f":{password}@", ":***@", 1)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", uri)
 
 
 @dataclass(frozen=True, slots=True)
