@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from fashion_search import __version__
 from fashion_search.api.errors import install_error_handlers
 from fashion_search.api.routes import health, products, recommendations, search, users
+from fashion_search.api.routes.web import install_storefront
 from fashion_search.api.schemas import API_PREFIX
 from fashion_search.api.uploads import FORM_OVERHEAD, BodyLimitMiddleware
 from fashion_search.app import Services, build
@@ -64,4 +65,5 @@ def create_app(settings: Settings, services: Services | None = None, *, warm_up:
     app.add_middleware(BodyLimitMiddleware, max_body=limit + FORM_OVERHEAD, file_limit=limit)
     for module in (health, search, products, users, recommendations):
         app.include_router(module.router, prefix=API_PREFIX)
+    install_storefront(app)
     return app

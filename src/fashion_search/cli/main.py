@@ -9,6 +9,7 @@ from fashion_search.cli.demo import demo_command
 from fashion_search.cli.embed import embed_command
 from fashion_search.cli.eval import eval_command
 from fashion_search.cli.index import index_command
+from fashion_search.cli.lakehouse import export_command, import_command
 from fashion_search.cli.search import search_command
 from fashion_search.cli.serve import serve_command
 from fashion_search.cli.train import train_command
@@ -29,6 +30,8 @@ def create_cli() -> typer.Typer:
     app.command("train")(train_command)
     app.command("eval")(eval_command)
     app.command("demo")(demo_command)
+    app.command("export")(export_command)
+    app.command("import")(import_command)
     app.command("serve")(serve_command)
     return app
 

@@ -30,7 +30,18 @@ from typing import IO, Any
 
 import numpy as np
 
-from fashion_search.domain import PRODUCT_FIELDS, SPACES, Condition, Filter, Hit, ImageStatus, Op, Product
+from fashion_search.domain import (
+    ATTRIBUTE_FIELDS,
+    PRODUCT_FIELDS,
+    SPACES,
+    Condition,
+    Filter,
+    Hit,
+    ImageStatus,
+    Op,
+    Product,
+    attribute_values,
+)
 from fashion_search.errors import FilterError, IndexCorruptError, StoreError, ValidationError
 
 FORMAT_NAME = "fashion-search-exact-index"
@@ -59,6 +70,8 @@ class _Columns:
     codes: dict[str, np.ndarray]
     vocab: dict[str, dict[str, int]]
     numbers: dict[str, np.ndarray]
+    attribute_rows: dict[str, dict[str, np.ndarray]]
+    """Per attribute field (``attr_material``), per value, the rows (ascending) of products having it."""
 
     @classmethod
     def build(cls, products: dict[int, Product]) -> _Columns:
@@ -86,7 +99,25 @@ class _Columns:
                 numbers[name] = np.fromiter(
                     (math.nan if v is None else float(v) for v in values), dtype=np.float64, count=len(values)
                 )
-        return cls(ids, ordered, codes, vocab, numbers)
+        # Attributes may hold several values each, so they are kept as posting lists, not codes.
+        attribute_rows: dict[str, dict[str, np.ndarray]] = {}
+        for name in ATTRIBUTE_FIELDS:
+            postings: dict[str, list[int]] = {}
+            for row, p in enumerate(ordered):
+                if p.attributes:
+                    for value in attribute_values(p, name):
+                        postings.setdefault(value, []).append(row)
+            attribute_rows[name] = {v: np.asarray(r, dtype=np.int64) for v, r in postings.items()}
+        return cls(ids, ordered, codes, vocab, numbers, attribute_rows)
+
+    def attribute_mask(self, name: str, values: Iterable[object]) -> np.ndarray:
+        """Rows of products having any of ``values`` of the attribute field ``name``."""
+        out = np.zeros(len(self.ids), dtype=bool)
+        postings = self.attribute_rows[name]
+        for v in values:
+            if isinstance(v, str) and v in postings:
+                out[postings[v]] = True
+        return out
 
     def mask(self, where: Filter) -> np.ndarray:
         """Boolean mask over products; null semantics exactly as :meth:`Filter.matches`."""
@@ -97,6 +128,14 @@ class _Columns:
 
     def _condition(self, c: Condition) -> np.ndarray:
         n = len(self.ids)
+        if c.field in self.attribute_rows:
+            if c.op in (Op.EQ, Op.NE):
+                hit = self.attribute_mask(c.field, [c.value])
+                return hit if c.op is Op.EQ else ~hit
+            if c.op in (Op.IN, Op.NOT_IN):
+                hit = self.attribute_mask(c.field, c.value)
+                return hit if c.op is Op.IN else ~hit
+            raise FilterError(f"range operator {c.op.value!r} needs a numeric field; {c.field!r} is text")
         if c.field in self.codes:
             codes, table = self.codes[c.field], self.vocab[c.field]
             if c.op in (Op.EQ, Op.NE):
@@ -449,8 +488,16 @@ class ExactIndex:
         mask = None if not where else columns.mask(where)
         out: dict[str, dict[str, int]] = {}
         for name in fields:
+            if name in columns.attribute_rows:
+                # A product with several values of an attribute counts once under each.
+                posted = {
+                    v: int(rows.shape[0] if mask is None else mask[rows].sum())
+                    for v, rows in columns.attribute_rows[name].items()
+                }
+                out[name] = {v: n for v, n in sorted(posted.items(), key=lambda kv: (-kv[1], kv[0])) if n}
+                continue
             if name not in columns.codes:
-                text_fields = ", ".join(sorted(columns.codes))
+                text_fields = ", ".join(sorted(columns.codes) + sorted(columns.attribute_rows))
                 raise ValidationError(f"cannot count facet {name!r}; text fields: {text_fields}")
             codes = columns.codes[name] if mask is None else columns.codes[name][mask]
             table = columns.vocab[name]

@@ -1,8 +1,9 @@
 """Which products belong to a brand, so that a brand named in a query can narrow the results.
 
 The catalog has no brand column: a brand is the start of a product name ("Puma Men Black Running
-Shoes"), as :meth:`Vocabulary.from_products` learns it. The brand of a product is the longest known
-brand its name starts with, compared case-insensitively and word by word.
+Shoes"), as :meth:`Vocabulary.from_products` learns it. A product belongs to every known brand its
+name starts with, compared case-insensitively and word by word, so a brand holds its lines too:
+"CASIO" holds "Casio Enticer ..." and "CASIO G-Shock ..." products, "Casio Enticer" only the former.
 """
 
 from __future__ import annotations
@@ -30,11 +31,10 @@ class BrandIndex:
         members: dict[str, list[int]] = {}
         for product in products:
             words = _words(product.name)
-            for length in range(min(longest, len(words)), 0, -1):
+            for length in range(1, min(longest, len(words)) + 1):
                 brand = by_words.get(words[:length])
                 if brand is not None:
                     members.setdefault(brand, []).append(product.id)
-                    break
         self._ids = {b: np.unique(np.array(ids, dtype=np.int64)) for b, ids in members.items()}
         self._canonical = {b.casefold(): b for b in self._ids}
 

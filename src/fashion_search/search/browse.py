@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fashion_search.domain import Filter, Product
+from fashion_search.domain import ATTRIBUTE_FIELDS, Filter, Product
 from fashion_search.errors import ValidationError
 from fashion_search.index.base import CatalogIndex
 from fashion_search.index.filters import to_dict
@@ -67,7 +67,20 @@ class ProductBrowser:
             price_bucket_label(lo, hi): n
             for lo, hi, n in zip(PRICE_EDGES[:-1], PRICE_EDGES[1:], counts, strict=True)
         }
+        out.update(self.attribute_facets(where))
         return out
+
+    def attribute_facets(self, where: Filter | None) -> dict[str, dict[str, int]]:
+        """Counts per value of the visual attributes (``attr_material``, ...) that any match has.
+
+        Empty where the index cannot count attribute values (only the NumPy-backed indexes can) or
+        no product has been tagged.
+        """
+        try:
+            counted = self.index.facets(where, tuple(ATTRIBUTE_FIELDS))
+        except ValidationError:
+            return {}
+        return {name: values for name, values in counted.items() if values}
 
     def list(
         self,
