@@ -58,10 +58,6 @@ def test_openapi_lists_every_route_with_tags_errors_and_examples(client: TestCli
     assert doc["components"]["schemas"]["ProductPublic"]["examples"][0]["article_type"] == "Shirts"
 
 
-def test_the_root_is_left_free_for_the_storefront(client: TestClient) -> None:
-    assert client.get("/").status_code == 404
-
-
 def test_an_empty_store_answers_health_as_empty(tmp_path: object) -> None:
     from pathlib import Path
 

@@ -88,15 +88,16 @@ def parse_filters(value: dict[str, Any] | list[str] | str | None) -> Filter:
 
 
 def expression_filters(
-    filter: Annotated[
+    expressions: Annotated[
         list[str] | None,
         Query(
+            alias="filter",
             description="repeatable filter expression, e.g. `filter=price<50&filter=gender=Men`",
             examples=[["price<50", "gender=Men"]],
         ),
     ] = None,
 ) -> Filter:
-    return parse_expressions(filter or [])
+    return parse_expressions(expressions or [])
 
 
 ExpressionFilterDep = Annotated[Filter, Depends(expression_filters)]

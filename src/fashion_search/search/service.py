@@ -411,16 +411,25 @@ class SearchService:
             anchor=plan.anchor,
         )
         items = [ResultItem.from_ranked(r, signals.get(r.product.id, {})) for r in explained]
-        if plan.include is not None:
-            total = int(plan.include.shape[0])
-        else:
-            total = self.index.count_matching(plan.where or None) - len(plan.exclude)
         info = {
             **info,
             "personalised_for": None if profile is None else user_id,
             "weights": weights.to_dict(),
         }
-        return ResultPage(items=items, total=max(total, 0), offset=offset, query=info, note=note)
+        return ResultPage(items=items, total=self._total(plan), offset=offset, query=info, note=note)
+
+    def _total(self, plan: _Plan) -> int:
+        """How many products the search could return: those the filters (and brand) admit that
+        have a vector in the searched space, the excluded ones left out."""
+        partial_space = self.index.count(plan.space) < self.index.count()
+        if plan.include is None and not partial_space and not plan.exclude:
+            return self.index.count_matching(plan.where or None)
+        admitted = plan.include if plan.include is not None else self.index.matching_ids(plan.where or None)
+        if partial_space:
+            admitted = np.intersect1d(admitted, self.index.ids(plan.space), assume_unique=True)
+        if plan.exclude:
+            admitted = np.setdiff1d(admitted, np.array(plan.exclude, dtype=np.int64), assume_unique=True)
+        return int(admitted.shape[0])
 
     def _purchases(
         self, profile: StyleProfile | None

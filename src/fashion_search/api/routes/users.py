@@ -36,11 +36,13 @@ EVENT_EXAMPLES: dict[str, Any] = {
 @router.get("", summary="Demo personas, or every user with ?all=true")
 def list_users(
     users: UsersDep,
-    all: Annotated[bool, Query(description="list every user, not just the five personas")] = False,
+    all_users: Annotated[
+        bool, Query(alias="all", description="every user, not just the five personas")
+    ] = False,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> UsersPublic:
-    page, total = users.list_users(personas_only=not all, offset=offset, limit=limit)
+    page, total = users.list_users(personas_only=not all_users, offset=offset, limit=limit)
     return UsersPublic(data=[UserPublic.of(u) for u in page], count=total)
 
 
