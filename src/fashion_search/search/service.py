@@ -416,7 +416,10 @@ class SearchService:
             "personalised_for": None if profile is None else user_id,
             "weights": weights.to_dict(),
         }
-        return ResultPage(items=items, total=self._total(plan), offset=offset, query=info, note=note)
+        total = self._total(plan)
+        if total == 0 and plan.where:
+            note = f"no product matches the filters {to_dict(plan.where)}; remove some to see more"
+        return ResultPage(items=items, total=total, offset=offset, query=info, note=note)
 
     def _total(self, plan: _Plan) -> int:
         """How many products the search could return: those the filters (and brand) admit that

@@ -93,6 +93,9 @@ def test_brands_are_learned_from_names_and_restrict_results(service: SearchServi
 def test_a_brand_with_nothing_in_the_filtered_set_is_only_a_keyword(service: SearchService) -> None:
     page = service.text("Puma", k=5, where=where(base_colour="Purple"))
     assert page.items == [] and page.query["brand_applied"] is False
+    assert page.total == 0 and page.note.startswith(
+        "no product matches the filters {'base_colour': 'Purple'}"
+    )
     page = service.text("Puma jeans", k=5, where=where(gender="Women"))
     assert page.query["brand_applied"] is True
     assert all(n.startswith("Puma Women") and n.endswith("Jeans") for n in names(page))
