@@ -31,7 +31,7 @@ class Stylist:
     ) -> None:
         self.toolbox = toolbox
         self.model = model
-        self.sessions = sessions or SessionStore()
+        self.sessions = sessions if sessions is not None else SessionStore()
         self.max_image_bytes = max_image_bytes
 
     @classmethod

@@ -473,20 +473,6 @@ def read_request(
     similar = _has(keys, SIMILAR_CUES)
     pronoun = any(k in PRONOUNS for k in keys)
 
-    anchor: Anchor | None = None
-    if ids.explicit:
-        anchor = Anchor(ids.explicit[0], f"product {ids.explicit[0]}")
-    elif last and ids.ordinal is not None and -len(last) <= ids.ordinal < len(last):
-        picked = last[ids.ordinal]
-        position = "the last one" if ids.ordinal == -1 else f"number {ids.ordinal + 1}"
-        anchor = Anchor(picked.product.id, f"{position} from my last answer")
-    elif last and (complete or similar or cheaper or pricier or pronoun):
-        typed = [r for r in last if r.product.article_type in article_types]
-        if typed and (complete or similar or cheaper or pricier):
-            anchor = Anchor(typed[0].product.id, f"the {typed[0].product.article_type} from my last answer")
-        elif pronoun or not article_types:
-            anchor = Anchor(last[0].product.id, "the first one from my last answer")
-
     image_ref = turn.new_image
     if (
         image_ref is None
@@ -494,6 +480,19 @@ def read_request(
         and _has(keys, _phrases("photo", "picture", "pic", "image", "upload", "uploaded"))
     ):
         image_ref = list(turn.images)[-1]
+    anchor: Anchor | None = None
+    if ids.explicit:
+        anchor = Anchor(ids.explicit[0], f"product {ids.explicit[0]}")
+    elif last and ids.ordinal is not None and -len(last) <= ids.ordinal < len(last):
+        picked = last[ids.ordinal]
+        position = "the last one" if ids.ordinal == -1 else f"number {ids.ordinal + 1}"
+        anchor = Anchor(picked.product.id, f"{position} from my last answer")
+    elif last and image_ref is None and (complete or similar or cheaper or pricier or pronoun):
+        typed = [r for r in last if r.product.article_type in article_types]
+        if typed and (complete or similar or cheaper or pricier):
+            anchor = Anchor(typed[0].product.id, f"the {typed[0].product.article_type} from my last answer")
+        elif pronoun or not article_types:
+            anchor = Anchor(last[0].product.id, "the first one from my last answer")
 
     base: dict[str, object] = {
         "message": turn.message,
@@ -537,8 +536,9 @@ def read_request(
             return make(Intent.PRODUCT)
     if anchor is not None and pronoun and _has(keys, PRODUCT_CUES):
         return make(Intent.PRODUCT)
-    if previous_search and _has(keys, MORE_CUES) and not article_types and occasion is None:
-        return make(Intent.MORE)
+    if _has(keys, MORE_CUES) and not article_types and occasion is None and not filters_said:
+        if previous_search or len(keys) <= 4:
+            return make(Intent.MORE)
     if previous_search and (cheaper or pricier) and not article_types and occasion is None:
         return make(Intent.REFINE)
     if (cheaper or pricier) and anchor is not None and not article_types:
@@ -556,13 +556,16 @@ def read_request(
     return make(Intent.SEARCH, segments=_segments(parsed, text))
 
 
+SEARCH_TOOLS = frozenset({"search_by_text", "search_similar_by_image"})
+
+
 def last_search_call(turn: TurnContext) -> ToolCall | None:
-    """The successful ``search_by_text`` call of the latest turn that called tools, if it made one."""
+    """The last successful search (by text or similar) of the latest turn that called tools, if any."""
     for previous in reversed(turn.history):
         if not previous.tool_calls:
             continue
         for call in reversed(previous.tool_calls):
-            if call.name == "search_by_text" and call.error is None:
+            if call.name in SEARCH_TOOLS and call.error is None:
                 return call
         return None
     return None

@@ -318,7 +318,9 @@ class _Run:
         r = self.request
         anchor: Product | None = None
         args: dict[str, Any] = {**self._base_args(), "k": r.count or SIMILAR_K}
-        if r.anchor is not None and (r.image_ref is None or self.turn.new_image is None):
+        # A photo sent with this very message wins over a product named earlier.
+        photo_first = r.image_ref is not None and (r.anchor is None or self.turn.new_image is not None)
+        if r.anchor is not None and not photo_first:
             anchor = self._anchor_product()
             if anchor is None:
                 return
@@ -389,15 +391,21 @@ class _Run:
 
     def more(self) -> None:
         previous = last_search_call(self.turn)
-        assert previous is not None
+        if previous is None:
+            self.findings.direct = "More of what? Tell me what you are looking for and I'll find some."
+            return
         shown = set(previous.arguments.get("exclude_ids") or [])
         for turn in self.turn.history[-1:]:
             shown.update(turn.product_ids)
         args = {**previous.arguments, "exclude_ids": sorted(shown)}
         if self.request.count:
             args["k"] = self.request.count
-        result = self.call(SEARCH_BY_TEXT, args)
-        self.findings.summary = "more " + self._describe(args, str(args.get("text", "")))
+        result = self.call(previous.name, args)
+        if previous.name == SEARCH_SIMILAR:
+            anchor = self.toolbox.product(int(args.get("product_id") or 0))
+            self.findings.summary = "more like " + (anchor.name if anchor is not None else "your photo")
+        else:
+            self.findings.summary = "more " + self._describe(args, str(args.get("text", "")))
         empty = "That was everything that matches; try loosening a filter." if not result.items else ""
         self.findings.sections.append(Section("more", self._picks(result), empty))
 
@@ -434,13 +442,19 @@ class _Run:
         if r.pricier and prices:
             middle = statistics.median(prices)
             args["min_price"] = round(middle + 0.01, 2)
-        # The refinement's own words replace the old words of the same kind and lead the text.
-        words = " ".join(t.text for t in r.parsed.terms if t.role == "filter")
-        args["text"] = f"{words} {self._strip_facets(text, changed)}".strip() if words else text
-        result, dropped = self._search_relaxing(
-            {k: v for k, v in args.items() if v is not None}, relax=("usages",)
-        )
-        self.findings.summary = self._describe(args, str(args.get("text", "")))
+        args = {k: v for k, v in args.items() if v is not None}
+        dropped: list[str] = []
+        if previous.name == SEARCH_SIMILAR:
+            result = self.call(SEARCH_SIMILAR, args)
+            anchor = self.toolbox.product(int(args.get("product_id") or 0))
+            text = "products like " + (anchor.name if anchor is not None else "your photo")
+        else:
+            # The refinement's own words replace the old words of the same kind and lead the text.
+            words = " ".join(t.text for t in r.parsed.terms if t.role == "filter")
+            args["text"] = f"{words} {self._strip_facets(text, changed)}".strip() if words else text
+            text = args["text"]
+            result, dropped = self._search_relaxing(args, relax=("usages",))
+        self.findings.summary = self._describe(args, text)
         empty = "" if result.items else "Nothing matches that change; the earlier picks still stand."
         if result.items:
             self._relaxation_notes(dropped, args)

@@ -1,0 +1,364 @@
+"""The offline planner on realistic requests over a demo catalog built by the real pipeline.
+
+Each test checks which tools were called with which arguments, that every constraint of the request
+holds in the products returned (price, gender, colour, type), against sets computed from the catalog
+itself, and that the answer names every product it returns (name, id and price).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from fashion_search.domain import Product
+from fashion_search.stylist import Stylist, StylistReply
+from fashion_search.stylist.planner import money
+
+SNEAKERS = {"Casual Shoes", "Sports Shoes"}
+MEN = {"Men", "Unisex"}
+WOMEN = {"Women", "Unisex"}
+
+
+def names_all(reply: StylistReply) -> None:
+    """The answer names every returned product with its id and price."""
+    assert reply.products, reply.answer
+    for rec in reply.products:
+        p = rec.product
+        assert p.name in reply.answer, (p.name, reply.answer)
+        assert f"#{p.id}" in reply.answer
+        assert money(p.price) in reply.answer
+
+
+def tools(reply: StylistReply) -> list[str]:
+    return [c.name for c in reply.tool_calls]
+
+
+def matching(catalog: dict[int, Product], keep: Callable[[Product], bool]) -> set[int]:
+    return {pid for pid, p in catalog.items() if keep(p)}
+
+
+def products(reply: StylistReply) -> list[Product]:
+    return [r.product for r in reply.products]
+
+
+# -- single searches ------------------------------------------------------------------------------
+
+
+def test_black_sneakers_for_men(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    allowed = matching(
+        catalog, lambda p: p.article_type in SNEAKERS and p.gender in MEN and p.base_colour == "Black"
+    )
+    assert len(allowed) >= 3, "the fixture catalog must hold black men's sneakers"
+    reply = stylist.chat("black sneakers for men")
+    assert tools(reply) == ["search_by_text"]
+    args = reply.tool_calls[0].arguments
+    assert args["gender"] == "Men" and args["colours"] == ["Black"]
+    assert set(args["article_types"]) == SNEAKERS
+    assert {p.id for p in products(reply)} <= allowed
+    assert len(reply.products) == min(5, len(allowed))
+    names_all(reply)
+
+
+def test_blue_dress_under_80(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    allowed = matching(
+        catalog,
+        lambda p: (
+            p.article_type == "Dresses" and p.base_colour in ("Blue", "Navy Blue") and (p.price or 1e9) < 80
+        ),
+    )
+    assert allowed
+    reply = stylist.chat("Can you show me a blue dress under 80?")
+    assert tools(reply) == ["search_by_text"]
+    assert reply.tool_calls[0].arguments["max_price"] == 79.99
+    assert {p.id for p in products(reply)} <= allowed
+    names_all(reply)
+
+
+def test_a_watch_for_my_dad_reads_the_person_as_menswear(
+    stylist: Stylist, catalog: dict[int, Product]
+) -> None:
+    allowed = matching(
+        catalog, lambda p: p.article_type == "Watches" and p.gender in MEN and (p.price or 1e9) <= 200
+    )
+    reply = stylist.chat("a watch for my dad, budget 200")
+    assert tools(reply) == ["search_by_text"]
+    assert reply.tool_calls[0].arguments["gender"] == "Men"
+    assert {p.id for p in products(reply)} <= allowed
+    names_all(reply)
+
+
+def test_several_items_get_one_search_each_within_one_budget(
+    stylist: Stylist, catalog: dict[int, Product]
+) -> None:
+    reply = stylist.chat("a white shirt and black jeans for men under 150")
+    assert tools(reply)[0] == "search_by_text"
+    by_type = {c.arguments["article_types"][0]: c.arguments for c in reply.tool_calls}
+    assert set(by_type) == {"Shirts", "Jeans"}
+    caps = [a["max_price"] for a in by_type.values()]
+    assert sum(caps) <= 150
+    shirts = [p for p in products(reply) if p.article_type == "Shirts"]
+    jeans = [p for p in products(reply) if p.article_type == "Jeans"]
+    assert shirts and jeans
+    assert all(p.gender in MEN for p in products(reply))
+    # Any one shirt with any one pair of jeans stays within the budget.
+    assert max(p.price or 0 for p in shirts) + max(p.price or 0 for p in jeans) <= 150
+    names_all(reply)
+
+
+# -- outfits --------------------------------------------------------------------------------------
+
+
+def test_outfit_for_a_beach_wedding_under_150(stylist: Stylist) -> None:
+    reply = stylist.chat("an outfit for a beach wedding under 150")
+    assert set(tools(reply)) == {"search_by_text"} and len(reply.tool_calls) >= 3
+    items = products(reply)
+    assert len(items) >= 3
+    assert sum(p.price or 0 for p in items) <= 149.99
+    roles = [r.role for r in reply.products]
+    assert len(set(roles)) == len(roles), roles
+    assert any(r in ("top", "dress") for r in roles) and "footwear" in roles
+    # One person's outfit: menswear or womenswear, never both.
+    genders = {p.gender for p in items} - {"Unisex"}
+    assert len(genders) <= 1
+    assert all(c.arguments.get("max_price") is not None for c in reply.tool_calls)
+    assert "beach wedding" in reply.answer
+    names_all(reply)
+
+
+def test_womens_beach_wedding_outfit_keeps_gender_and_budget(stylist: Stylist) -> None:
+    reply = stylist.chat("what should I wear to a beach wedding? I'm a woman, budget 200")
+    assert all(c.arguments.get("gender") == "Women" for c in reply.tool_calls)
+    items = products(reply)
+    assert all(p.gender in WOMEN for p in items)
+    assert sum(p.price or 0 for p in items) <= 200
+    assert any(p.article_type == "Dresses" for p in items)
+    # A dress needs no bottom.
+    assert not any(p.sub_category == "Bottomwear" for p in items)
+    names_all(reply)
+
+
+def test_job_interview_outfit_for_men_is_formal(stylist: Stylist) -> None:
+    reply = stylist.chat("What should I wear to a job interview? I'm a man")
+    first = reply.tool_calls[0].arguments
+    assert first["usages"] == ["Formal"] and first["gender"] == "Men"
+    items = products(reply)
+    assert all(p.gender in MEN for p in items)
+    roles = {r.role: r.product for r in reply.products}
+    assert roles["footwear"].article_type == "Formal Shoes"
+    assert roles["top"].article_type in ("Shirts", "Blazers")
+    names_all(reply)
+
+
+def test_gym_outfit_for_women_is_sportswear(stylist: Stylist) -> None:
+    reply = stylist.chat("gym outfit for women")
+    assert all(c.arguments.get("usages") == ["Sports"] for c in reply.tool_calls[:1])
+    items = products(reply)
+    assert all(p.gender in WOMEN for p in items)
+    shoes = [p for p in items if p.master_category == "Footwear"]
+    assert shoes and all(p.article_type == "Sports Shoes" for p in shoes)
+    names_all(reply)
+
+
+def test_party_outfit_in_black_binds_the_main_piece(stylist: Stylist) -> None:
+    reply = stylist.chat("party outfit for women in black")
+    assert reply.tool_calls[0].arguments["colours"] == ["Black"]
+    main = reply.products[0]
+    assert main.product.base_colour == "Black" and main.product.gender in WOMEN
+    names_all(reply)
+
+
+def test_outfit_budget_too_small_says_so_without_inventing(stylist: Stylist) -> None:
+    reply = stylist.chat("an outfit for the office under 20")
+    assert reply.products == ()
+    assert "tight" in reply.answer and "$19.99" in reply.answer
+
+
+# -- anchored requests ------------------------------------------------------------------------------
+
+
+def _a_mens_shirt(catalog: dict[int, Product]) -> Product:
+    return next(
+        p
+        for p in sorted(catalog.values(), key=lambda p: p.id)
+        if p.article_type == "Shirts" and p.gender == "Men"
+    )
+
+
+def test_what_goes_with_product_n(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    shirt = _a_mens_shirt(catalog)
+    reply = stylist.chat(f"what goes with product {shirt.id}?")
+    assert tools(reply) == ["complete_the_look"]
+    assert reply.tool_calls[0].arguments["product_id"] == shirt.id
+    assert shirt.id not in {p.id for p in products(reply)}
+    assert {r.role for r in reply.products} >= {"bottom", "footwear"}
+    assert all(p.sub_category != "Topwear" for p in products(reply))
+    assert shirt.name in reply.answer
+    names_all(reply)
+
+
+def test_complete_the_look_with_a_budget_per_item(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    shirt = _a_mens_shirt(catalog)
+    reply = stylist.chat(f"complete the look for {shirt.id} with pieces under 40")
+    assert reply.tool_calls[0].arguments == {"product_id": shirt.id, "max_price": 39.99, "per_role": 2}
+    assert all((p.price or 1e9) <= 39.99 for p in products(reply))
+    names_all(reply)
+
+
+def test_unknown_product_is_reported_not_raised(stylist: Stylist) -> None:
+    reply = stylist.chat("what goes with product 999999?")
+    assert [(c.name, c.error) for c in reply.tool_calls] == [("get_product", "product 999999 not found")]
+    assert reply.products == ()
+    assert "999999" in reply.answer and "couldn't find" in reply.answer
+
+
+def test_tell_me_about_a_product(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    shirt = _a_mens_shirt(catalog)
+    reply = stylist.chat(f"tell me about {shirt.id}")
+    assert tools(reply) == ["get_product"]
+    assert [p.id for p in products(reply)] == [shirt.id]
+    assert shirt.base_colour and shirt.base_colour in reply.answer
+    names_all(reply)
+
+
+# -- follow-ups -------------------------------------------------------------------------------------
+
+
+def test_something_like_this_but_cheaper(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    first = stylist.chat("black sneakers for men")
+    shown = products(first)
+    # "this" is the first product of the previous answer; pick a request where a cheaper one exists.
+    anchor = shown[0]
+    cheaper = matching(
+        catalog,
+        lambda p: (
+            p.article_type == anchor.article_type
+            and p.gender in {anchor.gender, "Unisex"}
+            and (p.price or 1e9) < (anchor.price or 0)
+        ),
+    )
+    reply = stylist.chat("something like this but cheaper", session_id=first.session_id)
+    assert reply.session_id == first.session_id
+    assert tools(reply) == ["search_similar_by_image"]
+    args = reply.tool_calls[0].arguments
+    assert args["product_id"] == anchor.id
+    assert args["max_price"] < (anchor.price or 0)
+    assert args["article_types"] == [anchor.article_type]
+    assert cheaper, "the fixture must hold something cheaper than the first pick"
+    found = {p.id for p in products(reply)}
+    assert found <= cheaper
+    assert len(found) == min(4, len(cheaper))
+    assert anchor.name in reply.answer
+    names_all(reply)
+
+
+def test_something_like_the_second_one_in_another_colour(
+    stylist: Stylist, catalog: dict[int, Product]
+) -> None:
+    first = stylist.chat("watches for men")
+    second = products(first)[1]
+    reply = stylist.chat("something like the second one in black", session_id=first.session_id)
+    args = reply.tool_calls[0].arguments
+    assert args["product_id"] == second.id and args["colours"] == ["Black"]
+    assert all(p.base_colour == "Black" and p.article_type == "Watches" for p in products(reply))
+    assert second.id not in {p.id for p in products(reply)}
+
+
+def test_refine_the_last_search(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    first = stylist.chat("sneakers for men")
+    assert all(p.article_type in SNEAKERS and p.gender in MEN for p in products(first))
+    reply = stylist.chat("in white?", session_id=first.session_id)
+    args = reply.tool_calls[0].arguments
+    assert args["colours"] == ["White", "Off White"] or args["colours"] == ["White"]
+    assert args["gender"] == "Men" and set(args["article_types"]) == SNEAKERS
+    allowed = matching(
+        catalog,
+        lambda p: p.article_type in SNEAKERS and p.gender in MEN and p.base_colour in ("White", "Off White"),
+    )
+    assert {p.id for p in products(reply)} <= allowed and reply.products
+    cheaper = stylist.chat("under 50", session_id=first.session_id)
+    assert cheaper.tool_calls[0].arguments["max_price"] == 49.99
+    assert all((p.price or 1e9) < 50 and p.base_colour in ("White", "Off White") for p in products(cheaper))
+
+
+def test_show_me_more_leaves_out_what_was_shown(stylist: Stylist) -> None:
+    first = stylist.chat("bags for women")
+    more = stylist.chat("show me more", session_id=first.session_id)
+    assert tools(more) == ["search_by_text"]
+    assert set(more.tool_calls[0].arguments["exclude_ids"]) == {p.id for p in products(first)}
+    assert not {p.id for p in products(more)} & {p.id for p in products(first)}
+    assert all(p.sub_category == "Bags" and p.gender in WOMEN for p in products(more))
+
+
+def test_what_goes_with_the_second_one(stylist: Stylist) -> None:
+    first = stylist.chat("casual shirts for men")
+    second = products(first)[1]
+    reply = stylist.chat("what goes with the second one?", session_id=first.session_id)
+    assert reply.tool_calls[0].name == "complete_the_look"
+    assert reply.tool_calls[0].arguments["product_id"] == second.id
+    assert second.name in reply.answer
+
+
+def test_follow_up_without_a_previous_answer_asks_back(stylist: Stylist) -> None:
+    reply = stylist.chat("something like this but cheaper")
+    assert reply.tool_calls == () and reply.products == ()
+    assert "which" in reply.answer.lower()
+
+
+# -- the shopper ------------------------------------------------------------------------------------
+
+
+def test_recommend_something_for_me_uses_the_active_shopper(stylist: Stylist) -> None:
+    user = stylist.toolbox.services.users().list_users()[0][0]
+    bought = stylist.toolbox.services.users().purchased(user.id)
+    reply = stylist.chat("recommend something for me", user_id=user.id)
+    assert reply.tool_calls[0].name == "get_personalized_recommendations"
+    assert reply.tool_calls[0].arguments["user_id"] == user.id
+    assert not {p.id for p in products(reply)} & bought
+    assert user.name in reply.answer
+    names_all(reply)
+    # The shopper stays active for the session's later messages.
+    later = stylist.chat("anything under 60?", session_id=reply.session_id)
+    assert later.user_id == user.id
+
+
+def test_recommend_without_a_shopper_asks_who(stylist: Stylist) -> None:
+    reply = stylist.chat("recommend something for me")
+    assert reply.tool_calls == () and reply.products == ()
+    assert "persona" in reply.answer
+
+
+def test_greeting_calls_no_tool(stylist: Stylist) -> None:
+    reply = stylist.chat("hi")
+    assert reply.tool_calls == () and reply.products == ()
+    assert "outfit" in reply.answer
+
+
+def test_a_photo_is_searched_by_image(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    services = stylist.toolbox.services
+    images_dir = services.images_dir()
+    assert images_dir is not None
+    dress = next(p for p in catalog.values() if p.article_type == "Dresses" and p.image_file)
+    data = (images_dir / str(dress.image_file)).read_bytes()
+    reply = stylist.chat("find me something like this", image=data)
+    assert reply.image_ref == "upload:1"
+    assert reply.tool_calls[0].name == "search_similar_by_image"
+    assert reply.tool_calls[0].arguments["image_ref"] == "upload:1"
+    assert dress.id in {p.id for p in products(reply)}  # the photo's own product looks most like it
+    # Complete the look of a photo: its closest catalog product is the anchor.
+    again = stylist.chat("what goes with the photo I uploaded?", session_id=reply.session_id)
+    assert tools(again) == ["search_similar_by_image", "complete_the_look"]
+    assert again.tool_calls[0].arguments["image_ref"] == "upload:1"
+    assert again.tool_calls[1].arguments["product_id"] == dress.id
+    assert "footwear" in {r.role for r in again.products}
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "   ", "x" * 2001],
+)
+def test_bad_messages_are_rejected(stylist: Stylist, message: str) -> None:
+    from fashion_search.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="message"):
+        stylist.chat(message)
