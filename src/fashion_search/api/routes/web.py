@@ -41,7 +41,7 @@ def install_storefront(app: FastAPI) -> None:
     folder = web_dir()
     index = folder / "index.html"
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def storefront() -> FileResponse:
         return FileResponse(index, media_type="text/html; charset=utf-8", headers=NO_CACHE)
 

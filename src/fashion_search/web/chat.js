@@ -1,0 +1,155 @@
+// The stylist chat: POST /stylist/chat with the session id the server gave, the answer and the
+// products it recommends. The conversation is kept for this browser tab.
+
+import { request, errorText } from "./api.js";
+import { h, fill } from "./dom.js";
+import { productCard } from "./cards.js";
+import { label } from "./format.js";
+
+const KEY = "fashion-search.chat";
+
+/** The answer's text with **bold** spans, built as nodes (never as markup). */
+function richText(text) {
+  const parts = String(text || "").split(/\*\*(.+?)\*\*/g);
+  return parts.map((part, i) => (i % 2 ? h("strong", {}, part) : part));
+}
+
+/** Products of a reply: {product, reason, role} items, or bare products. */
+function recommended(products) {
+  return (products || [])
+    .map((item) => (item && item.product ? item : { product: item, reason: "", role: null }))
+    .filter((item) => item.product && item.product.id !== undefined);
+}
+
+export function createChat(shop) {
+  const drawer = document.getElementById("chat-drawer");
+  const log = document.getElementById("chat-log");
+  const form = document.getElementById("chat-form");
+  const input = document.getElementById("chat-input");
+  const sendButton = form.querySelector("button[type=submit]");
+  let sessionId = null;
+  let messages = [];
+  let busy = false;
+
+  try {
+    const saved = JSON.parse(window.sessionStorage.getItem(KEY) || "null");
+    if (saved && Array.isArray(saved.messages)) {
+      sessionId = saved.sessionId || null;
+      messages = saved.messages;
+    }
+  } catch {
+    // A damaged saved conversation just starts a new one.
+  }
+
+  function persist() {
+    try {
+      window.sessionStorage.setItem(KEY, JSON.stringify({ sessionId, messages: messages.slice(-40) }));
+    } catch {
+      // Storage full or disabled: the conversation still works, it is just not kept.
+    }
+  }
+
+  function bubble(message) {
+    if (message.role === "user") {
+      return h("div", { class: "msg msg-user", "data-testid": "chat-user" }, message.text);
+    }
+    if (message.role === "error") {
+      return h("div", { class: "msg msg-error", role: "alert", "data-testid": "chat-error" }, message.text);
+    }
+    const items = recommended(message.products);
+    return h(
+      "div",
+      { class: "msg msg-stylist", "data-testid": "chat-answer" },
+      h("div", { class: "msg-text" }, richText(message.text)),
+      items.length
+        ? h(
+            "div",
+            { class: "grid grid-chat", "data-testid": "chat-products" },
+            items.map((item) =>
+              productCard(item.product, {
+                reason: item.reason,
+                badge: item.role ? label(item.role) : "",
+                compact: true,
+                onOpen: (p) => shop.openProduct(p.id),
+              }),
+            ),
+          )
+        : null,
+      message.tools?.length ? h("p", { class: "msg-tools muted small" }, `Looked up with: ${message.tools.join(", ")}`) : null,
+    );
+  }
+
+  function render() {
+    const intro = h(
+      "div",
+      { class: "msg msg-stylist" },
+      h("div", { class: "msg-text" }, `Hi${shop.persona ? ` ${shop.persona.name}` : ""}! Tell me the occasion, a budget, colours you love, or ask what goes with a product.`),
+    );
+    fill(log, intro, messages.map(bubble), busy ? h("div", { class: "msg msg-stylist typing", "data-testid": "chat-typing" }, h("span"), h("span"), h("span")) : null);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  async function send(text) {
+    if (busy) return;
+    busy = true;
+    drawer.dataset.state = "loading";
+    sendButton.disabled = true;
+    messages.push({ role: "user", text });
+    render();
+    try {
+      const reply = await request("/stylist/chat", {
+        method: "POST",
+        json: { message: text, session_id: sessionId || undefined, user_id: shop.state.user || undefined },
+      });
+      sessionId = reply.session_id || sessionId;
+      messages.push({
+        role: "stylist",
+        text: reply.answer,
+        products: recommended(reply.products),
+        tools: [...new Set((reply.tool_calls || []).map((call) => call.name).filter(Boolean))],
+      });
+    } catch (err) {
+      const missing = err?.status === 404 && err.detail === "Not Found";
+      messages.push({
+        role: "error",
+        text: missing ? "The stylist is not available on this server (the API answered 404 Not Found)." : errorText(err),
+      });
+    } finally {
+      busy = false;
+      sendButton.disabled = false;
+    }
+    persist();
+    render();
+    drawer.dataset.state = "ready";
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text);
+  });
+  document.getElementById("chat-reset").addEventListener("click", () => {
+    sessionId = null;
+    messages = [];
+    persist();
+    render();
+    input.focus();
+  });
+
+  function open() {
+    drawer.hidden = false;
+    render();
+    input.focus();
+  }
+
+  function close() {
+    drawer.hidden = true;
+  }
+
+  document.getElementById("stylist-button").addEventListener("click", () => (drawer.hidden ? open() : close()));
+  document.getElementById("chat-close").addEventListener("click", close);
+
+  return { open, close, render, sessionId: () => sessionId };
+}
