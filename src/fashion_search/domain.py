@@ -99,6 +99,43 @@ FIELD_ALIASES: dict[str, str] = {
 }
 """Alternative names accepted in filters (the catalog's camelCase columns, US spelling)."""
 
+ATTRIBUTE_NAMES: tuple[str, ...] = (
+    "material",
+    "pattern",
+    "formality",
+    "sleeve_length",
+    "neckline",
+    "fit",
+    "style",
+    "details",
+)
+"""The visual attributes the tagger fills in ``Product.attributes``."""
+ATTRIBUTE_SEPARATOR = ", "
+"""Separates the values of a multi-valued attribute (``"pockets, zipper"``)."""
+ATTRIBUTE_FIELDS: dict[str, str] = {f"attr_{name}": name for name in ATTRIBUTE_NAMES}
+"""Filterable text fields over ``Product.attributes`` (``attr_material`` reads ``attributes["material"]``).
+
+A product matches ``attr_x = v`` when ``v`` is one of its values of ``x`` (values of a multi-valued
+attribute are separated by :data:`ATTRIBUTE_SEPARATOR`); ``!=`` and ``not in`` keep products without
+the value, including those with no value at all, as for the product columns. The bare attribute name
+(``material``) is accepted as an alias.
+"""
+
+
+def attribute_values(product: Product, field_name: str) -> frozenset[str]:
+    """The values of the attribute behind ``field_name`` (``attr_material``) that ``product`` has."""
+    raw = product.attributes.get(ATTRIBUTE_FIELDS[field_name])
+    if not raw:
+        return frozenset()
+    return frozenset(v.strip() for v in raw.split(ATTRIBUTE_SEPARATOR.strip()) if v.strip())
+
+
+def field_kind(name: str) -> type:
+    """The value type of a canonical filter field (product column or attribute field)."""
+    if name in ATTRIBUTE_FIELDS:
+        return str
+    return PRODUCT_FIELDS[name]
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -165,7 +202,12 @@ class Filter:
 
     def matches(self, product: Product) -> bool:
         """Reference semantics of a filter on one product (the backends must agree with this)."""
-        return all(_matches(c, getattr(product, c.field)) for c in self.conditions)
+        return all(
+            _matches_values(c, attribute_values(product, c.field))
+            if c.field in ATTRIBUTE_FIELDS
+            else _matches(c, getattr(product, c.field))
+            for c in self.conditions
+        )
 
     def and_(self, other: Filter | None) -> Filter:
         if other is None:
@@ -199,18 +241,34 @@ def _matches(c: Condition, value: Any) -> bool:
     return bool(value <= c.value)
 
 
+def _matches_values(c: Condition, values: frozenset[str]) -> bool:
+    """A condition on a (possibly multi-valued) attribute: does the product have the value?"""
+    if c.op is Op.EQ:
+        return c.value in values
+    if c.op is Op.NE:
+        return c.value not in values
+    if c.op is Op.IN:
+        return not values.isdisjoint(c.value)
+    if c.op is Op.NOT_IN:
+        return values.isdisjoint(c.value)
+    return False
+
+
 def canonical_field(name: str) -> str:
     """Map a field name or alias to the product column; :class:`FilterError` if unknown."""
     key = FIELD_ALIASES.get(name, name)
-    if key not in PRODUCT_FIELDS:
-        raise FilterError(
-            f"unknown filter field {name!r}; known fields: {', '.join(sorted(PRODUCT_FIELDS))}"
-        )
-    return key
+    if key in PRODUCT_FIELDS or key in ATTRIBUTE_FIELDS:
+        return key
+    if key in ATTRIBUTE_NAMES:
+        return f"attr_{key}"
+    raise FilterError(
+        f"unknown filter field {name!r}; known fields: "
+        f"{', '.join(sorted(PRODUCT_FIELDS) + sorted(ATTRIBUTE_FIELDS))}"
+    )
 
 
 def _coerce(field_name: str, value: Any) -> Any:
-    kind = PRODUCT_FIELDS[field_name]
+    kind = field_kind(field_name)
     if isinstance(value, bool):
         raise FilterError(f"filter value for {field_name!r} must be {kind.__name__}, got a boolean")
     if kind is str:
@@ -223,9 +281,7 @@ def _coerce(field_name: str, value: Any) -> Any:
         try:
             value = float(value) if kind is float else int(value)
         except ValueError:
-            raise FilterError(
-                f"filter value for {field_name!r} must be a number, got {value!r}"
-            ) from None
+            raise FilterError(f"filter value for {field_name!r} must be a number, got {value!r}") from None
     if not isinstance(value, int | float):
         raise FilterError(f"filter value for {field_name!r} must be a number, got {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
@@ -251,9 +307,11 @@ def condition(field_name: str, op: str | Op, value: Any) -> Condition:
         if isinstance(value, str | bytes) or not isinstance(value, Sequence | set | frozenset):
             raise FilterError(f"operator {op_.value!r} on {field_name!r} needs a list of values")
         if len(value) > MAX_IN_VALUES:
-            raise FilterError(f"operator {op_.value!r} on {field_name!r} takes at most {MAX_IN_VALUES} values")
+            raise FilterError(
+                f"operator {op_.value!r} on {field_name!r} takes at most {MAX_IN_VALUES} values"
+            )
         return Condition(key, op_, frozenset(_coerce(key, v) for v in value))
-    if op_ in RANGE_OPS and PRODUCT_FIELDS[key] is str:
+    if op_ in RANGE_OPS and field_kind(key) is str:
         raise FilterError(f"range operator {op_.value!r} needs a numeric field; {field_name!r} is text")
     return Condition(key, op_, _coerce(key, value))
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fashion_search.domain import PRODUCT_FIELDS, Condition, Filter, Op, canonical_field, condition
+from fashion_search.domain import Condition, Filter, Op, canonical_field, condition, field_kind
 from fashion_search.errors import FilterError
 
 _FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*")
@@ -93,7 +93,7 @@ def _parse_between(field: str, rest: str, text: str) -> list[Condition]:
         raise FilterError(
             f"'between' on {field!r} needs the form '{field} between LOW and HIGH', got {text!r}"
         )
-    if PRODUCT_FIELDS[canonical_field(field)] is str:
+    if field_kind(canonical_field(field)) is str:
         raise FilterError(f"'between' needs a numeric field; {field!r} is text")
     low = condition(field, Op.GE, _unquote(parts[0], field, text))
     high = condition(field, Op.LE, _unquote(parts[1], field, text))
