@@ -102,8 +102,10 @@ class PgVectorIndex:
     without it each space must hold one model's vectors. ``mode`` is ``hnsw`` or ``exact`` (see the
     module docstring). ``ef_search`` is the HNSW queue length (raised to k when k is larger);
     ``iterative_scan`` and ``max_scan_tuples`` set pgvector's iterative scans for filtered walks;
-    filtered queries with at most ``exact_max_rows`` candidates are answered exactly. With
-    ``build`` the HNSW index of each space is created (once) when the space has vectors.
+    filtered queries with at most ``exact_max_rows`` candidates are answered exactly. A filtered
+    walk fetches at least ``walk_rows`` rows (0: k + 1) and keeps the k nearest of them: with
+    ``relaxed_order`` scans, which return rows only roughly by distance, a longer fetch raises
+    recall. With ``build`` the HNSW index of each space is created (once) when the space has vectors.
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class PgVectorIndex:
         iterative_scan: str = "strict_order",
         max_scan_tuples: int = 20_000,
         exact_max_rows: int = 3_000,
+        walk_rows: int = 0,
         build: bool = True,
         m: int = 16,
         ef_construction: int = 64,
@@ -133,7 +136,11 @@ class PgVectorIndex:
             )
         if isinstance(ef_search, bool) or not isinstance(ef_search, int) or not 1 <= ef_search <= 1000:
             raise ConfigurationError(f"ef_search must be an integer in [1, 1000], got {ef_search!r}")
-        for name, value in (("max_scan_tuples", max_scan_tuples), ("exact_max_rows", exact_max_rows)):
+        for name, value in (
+            ("max_scan_tuples", max_scan_tuples),
+            ("exact_max_rows", exact_max_rows),
+            ("walk_rows", walk_rows),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigurationError(f"{name} must be a non-negative integer, got {value!r}")
         if model is not None and (not isinstance(model, str) or not model):
@@ -145,6 +152,7 @@ class PgVectorIndex:
         self.iterative_scan = iterative_scan
         self.max_scan_tuples = max_scan_tuples
         self.exact_max_rows = exact_max_rows
+        self.walk_rows = walk_rows
         self.build = build
         self.m = m
         self.ef_construction = ef_construction
@@ -456,7 +464,7 @@ class PgVectorIndex:
         plan, k, graph, restricted = routed
         if not graph:
             return plan.exact(k)
-        rows = plan.graph(k + 1)
+        rows = plan.graph(max(k + 1, self.walk_rows if restricted else 0))
         if len(rows) < k or (restricted and len(rows) <= k):
             # The walk ran out (a small space) or gave up before k + 1 rows passed the filter
             # (hnsw.max_scan_tuples): order the candidates exactly instead.
