@@ -1,6 +1,6 @@
 """Browser tests of the storefront: a real uvicorn server on 127.0.0.1 over a catalog built by the real
-pipeline (demo catalog -> ingest -> embed with fake:64 -> index -> synthetic shoppers) in a temporary
-folder, and headless Chromium driven by Playwright.
+pipeline (demo catalog -> ingest -> attributes -> embed with fake:64 -> index -> synthetic shoppers) in
+a temporary folder, and headless Chromium driven by Playwright.
 
 Chromium is the system's (``FASHION_SEARCH_CHROMIUM``, else ``chromium`` on the PATH, else
 /usr/bin/chromium); Playwright's own browser download is never used. Tests skip, saying why, when
@@ -27,6 +27,7 @@ from fashion_search.api import create_app
 from fashion_search.app import Services, build
 from fashion_search.catalog.demo import generate_demo_catalog
 from fashion_search.catalog.ingest import ingest_catalog
+from fashion_search.domain import Product
 from fashion_search.embed.pipeline import embed_catalog
 from fashion_search.settings import Settings, load_settings
 
@@ -88,12 +89,29 @@ class LiveShop:
         return f"{self.base_url}/{('?' + query) if query else ''}"
 
 
+def demo_attributes(product: Product) -> dict[str, str]:
+    """Visual attributes in the tagger's form, read off what the demo catalog draws (its names say
+    plain, striped or checked): enough for the page to show and filter on attributes."""
+    if product.master_category == "Apparel":
+        name = product.name.lower()
+        pattern = "striped" if "striped" in name else "checked" if "checked" in name else "solid"
+        out = {"pattern": pattern, "material": "cotton"}
+        if product.sub_category == "Topwear":
+            out["details"] = "pockets, buttons"
+        return out
+    if product.master_category == "Footwear":
+        return {"material": "leather"}
+    return {}
+
+
 def _build_catalog(root: Path) -> tuple[Settings, Services, Path]:
     catalog_dir = generate_demo_catalog(root / "catalog", n_products=300, seed=0)
     settings = load_settings(data_dir=root / "data", model="fake:64")
     services = build(settings)
     images = catalog_dir / "images"
     ingest_catalog(catalog_dir / "styles.csv", images, services.store, seed=settings.seed)
+    tags = {p.id: demo_attributes(p) for batch in services.store.iter_products() for p in batch}
+    services.store.update_attributes({pid: attrs for pid, attrs in tags.items() if attrs})
     services.record_catalog(images)
     embed_catalog(services.store, services.embedder(), images)
     services.rebuild_index()

@@ -34,7 +34,9 @@ def test_home_lists_the_catalog_with_the_apis_facet_counts(browser: Any) -> None
     for gender, count in listing["facets"]["gender"].items():
         option = page.locator(f"[data-testid=facet-gender][data-value='{gender}']").locator("xpath=..")
         expect(option.get_by_test_id("facet-count")).to_have_text(str(count))
-    page.wait_for_function("[...document.querySelectorAll('#grid img')].slice(0, 4).every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#grid img')].slice(0, 4).every(i => i.complete && i.naturalWidth > 0)"
+    )
     browser.screenshot("home")
     assert browser.unexpected_errors() == []
 
@@ -58,7 +60,9 @@ def test_search_as_you_type_shows_the_apis_ranking_and_reasons(browser: Any) -> 
     reasons = page.locator("#grid [data-testid=card-why]").all_inner_texts()
     assert reasons == [f"Why {r['reason']}" for r in expected["data"] if r["reason"]]
     expect(page.get_by_test_id("results-title")).to_have_text("Results for “striped shirt”")
-    page.wait_for_function("[...document.querySelectorAll('#grid img')].slice(0, 4).every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#grid img')].slice(0, 4).every(i => i.complete && i.naturalWidth > 0)"
+    )
     browser.screenshot("search-results")
 
     # A reload restores the query and the same results.
@@ -82,7 +86,9 @@ def test_filters_narrow_the_results_count_them_and_stay_in_the_url(browser: Any)
     page.wait_for_url(re.compile(rf"colour={re.escape(colour).replace(' ', '+')}"))
     browser.wait_results()
     expect(page.get_by_test_id("results-meta")).to_have_text(f"{count} products")
-    card_colours = page.locator("#grid [data-testid=product-card]").evaluate_all("cs => cs.map(c => c.dataset.colour)")
+    card_colours = page.locator("#grid [data-testid=product-card]").evaluate_all(
+        "cs => cs.map(c => c.dataset.colour)"
+    )
     assert card_colours and set(card_colours) == {colour}
     # Other colours stay choosable with their own counts (each group is counted without itself).
     other, other_count = list(colours.items())[1]
@@ -90,7 +96,9 @@ def test_filters_narrow_the_results_count_them_and_stay_in_the_url(browser: Any)
     expect(option.get_by_test_id("facet-count")).to_have_text(str(other_count))
 
     # A gender on top: the API's count for both filters, and both survive a reload.
-    both = browser.shop.api("GET", "/products", params={"base_colour": colour, "gender": "Women", "limit": PAGE_SIZE})
+    both = browser.shop.api(
+        "GET", "/products", params={"base_colour": colour, "gender": "Women", "limit": PAGE_SIZE}
+    )
     page.locator("[data-testid=facet-gender][data-value='Women']").check()
     page.wait_for_url(re.compile(r"gender=Women"))
     browser.wait_results()
@@ -104,14 +112,19 @@ def test_filters_narrow_the_results_count_them_and_stay_in_the_url(browser: Any)
     expect(page.get_by_test_id("active-chips").get_by_test_id("filter-chip")).to_have_count(2)
 
     # A price bucket: every card's price inside it, and the API's count.
-    bucket = browser.shop.api("GET", "/products", params={"filter": ["price>=25", "price<50"], "limit": PAGE_SIZE})
+    bucket = browser.shop.api(
+        "GET", "/products", params={"filter": ["price>=25", "price<50"], "limit": PAGE_SIZE}
+    )
     page.get_by_test_id("clear-filters").click()
     browser.wait_results()
     page.locator("[data-testid=facet-price][data-value='25-50']").click()
     page.wait_for_url(re.compile(r"min=25&max=50"))
     browser.wait_results()
     expect(page.get_by_test_id("results-meta")).to_have_text(f"{bucket['count']} products")
-    prices = [float(t.strip("$").replace(",", "")) for t in page.locator("#grid [data-testid=card-price]").all_inner_texts()]
+    prices = [
+        float(t.strip("$").replace(",", ""))
+        for t in page.locator("#grid [data-testid=card-price]").all_inner_texts()
+    ]
     assert prices and all(25 <= p < 50 for p in prices)
     browser.screenshot("filters")
     assert browser.unexpected_errors() == []

@@ -8,7 +8,7 @@ import { createPersona } from "./persona.js";
 import { createPhoto } from "./photo.js";
 import { createProductView } from "./product.js";
 import { createResults } from "./results.js";
-import { FILTER_GROUPS, readState, writeState } from "./state.js";
+import { groupsOf, readState, writeState } from "./state.js";
 
 const TYPE_DELAY_MS = 300;
 
@@ -49,7 +49,7 @@ function start() {
     sortSelect.value = shop.state.sort;
   };
   shop.clearFilters = () => {
-    for (const group of FILTER_GROUPS) shop.state[group.key] = [];
+    for (const group of groupsOf(shop.state)) shop.state[group.key] = [];
     shop.state.pmin = null;
     shop.state.pmax = null;
     shop.state.page = 1;

@@ -8,10 +8,20 @@ import { label } from "./format.js";
 
 const KEY = "fashion-search.chat";
 
-/** The answer's text with **bold** spans, built as nodes (never as markup). */
-function richText(text) {
+/**
+ * The answer's text as nodes (never as markup): **bold** spans, and product references such as
+ * "(#60258)" as buttons that open that product.
+ */
+function richText(text, onOpen) {
   const parts = String(text || "").split(/\*\*(.+?)\*\*/g);
-  return parts.map((part, i) => (i % 2 ? h("strong", {}, part) : part));
+  return parts.map((part, i) => {
+    if (i % 2) return h("strong", {}, part);
+    return part.split(/#(\d{1,9})\b/g).map((piece, j) => {
+      if (!(j % 2)) return piece;
+      const id = Number(piece);
+      return h("button", { type: "button", class: "ref-link", "data-testid": "chat-ref", onclick: () => onOpen(id) }, `#${piece}`);
+    });
+  });
 }
 
 /** Products of a reply: {product, reason, role} items, or bare products. */
@@ -60,7 +70,7 @@ export function createChat(shop) {
     return h(
       "div",
       { class: "msg msg-stylist", "data-testid": "chat-answer" },
-      h("div", { class: "msg-text" }, richText(message.text)),
+      h("div", { class: "msg-text" }, richText(message.text, (id) => shop.openProduct(id))),
       items.length
         ? h(
             "div",
@@ -85,8 +95,15 @@ export function createChat(shop) {
       { class: "msg msg-stylist" },
       h("div", { class: "msg-text" }, `Hi${shop.persona ? ` ${shop.persona.name}` : ""}! Tell me the occasion, a budget, colours you love, or ask what goes with a product.`),
     );
-    fill(log, intro, messages.map(bubble), busy ? h("div", { class: "msg msg-stylist typing", "data-testid": "chat-typing" }, h("span"), h("span"), h("span")) : null);
-    log.scrollTop = log.scrollHeight;
+    const bubbles = messages.map(bubble);
+    fill(log, intro, bubbles, busy ? h("div", { class: "msg msg-stylist typing", "data-testid": "chat-typing" }, h("span"), h("span"), h("span")) : null);
+    // A new answer is read from its first line; anything else keeps the end of the talk in view.
+    const last = bubbles[bubbles.length - 1];
+    if (!busy && last && messages[messages.length - 1].role === "stylist") {
+      log.scrollTop = Math.max(0, last.offsetTop - log.offsetTop - 8);
+    } else {
+      log.scrollTop = log.scrollHeight;
+    }
   }
 
   async function send(text) {

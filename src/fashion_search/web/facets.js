@@ -2,8 +2,8 @@
 
 import { h, fill } from "./dom.js";
 import { colourDot } from "./cards.js";
-import { formatPrice } from "./format.js";
-import { FILTER_GROUPS } from "./state.js";
+import { formatPrice, label } from "./format.js";
+import { FILTER_GROUPS, attributeGroup, isAttributeField } from "./state.js";
 
 const SHOWN = 8;
 
@@ -56,7 +56,7 @@ export function createFacets(container, { onToggle, onPrice }) {
               onchange: (e) => onToggle(def.key, name, e.target.checked),
             }),
             def.key === "colour" ? colourDot(name) : null,
-            h("span", { class: "facet-name" }, name),
+            h("span", { class: "facet-name" }, def.attribute ? label(name) : name),
             h("span", { class: "facet-count", "data-testid": "facet-count" }, String(count)),
           ),
         ),
@@ -138,10 +138,16 @@ export function createFacets(container, { onToggle, onPrice }) {
   function render(facets, state) {
     lastFacets = facets || {};
     lastState = state;
+    // Attribute groups (material, pattern, ...) appear when the API counts them or the page filters on them.
+    const attributes = [...new Set([...Object.keys(lastFacets), ...Object.keys(state)])]
+      .filter(isAttributeField)
+      .sort()
+      .map(attributeGroup);
     fill(
       container,
       FILTER_GROUPS.map((def) => group(def, lastFacets[def.field], state[def.key])),
       priceGroup(lastFacets.price, state),
+      attributes.map((def) => group(def, lastFacets[def.field], state[def.key] || [])),
     );
   }
 

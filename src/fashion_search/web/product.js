@@ -19,9 +19,35 @@ function details(product) {
     ["Occasion", product.usage],
     ["Year", product.year],
     ["Price tier", product.price_tier ? label(product.price_tier) : null],
-    ...Object.entries(product.attributes || {}).map(([k, v]) => [label(k), v]),
   ].filter(([, value]) => value !== null && value !== undefined && value !== "");
   return h("dl", { class: "details", "data-testid": "product-details" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+}
+
+/** The product's visual attributes (material, pattern, ...) when it has been tagged; else nothing. */
+function attributes(product) {
+  const entries = Object.entries(product.attributes || {}).filter(([, value]) => value !== null && value !== "");
+  if (!entries.length) return null;
+  return h(
+    "div",
+    { class: "attributes" },
+    h("h3", { class: "attributes-title" }, "Look and feel"),
+    h(
+      "dl",
+      { class: "details", "data-testid": "product-attributes" },
+      entries.map(([key, value]) => [
+        h("dt", {}, label(key)),
+        h(
+          "dd",
+          { "data-attribute": key },
+          String(value)
+            .split(",")
+            .map((part) => part.trim())
+            .filter(Boolean)
+            .map((part) => h("span", { class: "attr-value" }, part)),
+        ),
+      ]),
+    ),
+  );
 }
 
 export function createProductView(shop) {
@@ -44,6 +70,34 @@ export function createProductView(shop) {
     return h("section", { class: "product-section", "data-testid": testid }, h("h3", { class: "section-title" }, titleText), content);
   }
 
+  /** The look at a glance: the product and the first pick of each role, with the total. */
+  function outfitStrip(outfit, roles, total) {
+    const piece = (product, caption) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "strip-piece",
+          "data-testid": "outfit-piece",
+          "data-id": String(product.id),
+          "aria-label": `${caption}: ${product.name}, ${formatPrice(product.price)}`,
+          onclick: () => product.id !== outfit.anchor.id && open(product.id),
+        },
+        productImage(product),
+        h("span", { class: "strip-caption" }, caption),
+      );
+    const pieces = [piece(outfit.anchor, outfit.anchor_role ? `This ${outfit.anchor_role}` : "This")];
+    for (const [role, items] of roles) {
+      pieces.push(h("span", { class: "strip-plus", "aria-hidden": "true" }, "+"), piece(items[0].product, label(role)));
+    }
+    return h(
+      "div",
+      { class: "outfit-strip", "data-testid": "outfit-strip" },
+      pieces,
+      h("span", { class: "strip-total" }, h("span", { class: "muted small" }, "The look"), h("strong", {}, formatPrice(total))),
+    );
+  }
+
   function renderLook(target, outfit) {
     const roles = Object.entries(outfit.roles || {}).filter(([, items]) => items.length);
     if (!roles.length) {
@@ -54,22 +108,21 @@ export function createProductView(shop) {
     const total = (outfit.anchor.price || 0) + firstPicks.reduce((a, b) => a + b, 0);
     fill(
       target,
+      outfitStrip(outfit, roles, total),
+      outfit.note ? h("p", { class: "muted small" }, outfit.note) : null,
       h(
-        "p",
-        { class: "muted small" },
-        outfit.anchor_role ? `This is the ${outfit.anchor_role}. ` : "",
-        `The full look with the first pick of each role: ${formatPrice(total)}.`,
-        outfit.note ? ` ${outfit.note}` : "",
-      ),
-      roles.map(([role, items]) =>
-        h(
-          "div",
-          { class: "look-role", "data-testid": "look-role", "data-role": role },
-          h("h4", {}, label(role)),
+        "div",
+        { class: "look-roles" },
+        roles.map(([role, items]) =>
           h(
             "div",
-            { class: "grid grid-mini" },
-            items.map((item) => productCard(item.product, { reason: item.reason, compact: true, onOpen: (p) => open(p.id) })),
+            { class: "look-role", "data-testid": "look-role", "data-role": role },
+            h("h4", {}, `${label(role)} · ${items.length} option${items.length === 1 ? "" : "s"}`),
+            h(
+              "div",
+              { class: "grid grid-mini" },
+              items.map((item) => productCard(item.product, { reason: item.reason, compact: true, onOpen: (p) => open(p.id) })),
+            ),
           ),
         ),
       ),
@@ -154,6 +207,7 @@ export function createProductView(shop) {
           cartButton,
           shop.state.user ? null : h("p", { class: "muted small" }, "Choose who you are shopping as (top right) to use the cart."),
           details(product),
+          attributes(product),
           h("p", { class: "muted small" }, `Product #${product.id}`),
         ),
       ),

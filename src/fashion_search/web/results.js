@@ -7,8 +7,8 @@ import { productCard, skeletonCards } from "./cards.js";
 import { createFacets } from "./facets.js";
 import { formatPrice, label } from "./format.js";
 import {
-  FILTER_GROUPS,
   PAGE_SIZE,
+  groupsOf,
   hasFilters,
   listingParams,
   searchFilters,
@@ -77,7 +77,8 @@ async function fetchFacets(state, mode, baseFacets, signal) {
   const base = baseFacets
     ? Promise.resolve(baseFacets)
     : listing(state, { q, limit: 1, sort: "id" }, signal).then((p) => p.facets);
-  const active = FILTER_GROUPS.filter((g) => state[g.key].length).map((g) => g.key);
+  const groups = groupsOf(state);
+  const active = groups.filter((g) => state[g.key].length).map((g) => g.key);
   if (state.pmin !== null || state.pmax !== null) active.push("price");
   const partial = active.map((key) =>
     listing(withoutGroup(state, key), { q, limit: 1, sort: "id" }, signal).then((p) => [key, p.facets]),
@@ -85,8 +86,8 @@ async function fetchFacets(state, mode, baseFacets, signal) {
   const [facets, ...others] = await Promise.all([base, ...partial]);
   const merged = { ...facets };
   for (const [key, counts] of others) {
-    const field = key === "price" ? "price" : FILTER_GROUPS.find((g) => g.key === key).field;
-    merged[field] = counts[field];
+    const field = key === "price" ? "price" : groups.find((g) => g.key === key).field;
+    merged[field] = counts[field] || {};
   }
   return merged;
 }
@@ -102,7 +103,7 @@ export function createResults(shop) {
   const section = document.getElementById("results");
   const facets = createFacets(document.getElementById("facet-groups"), {
     onToggle(key, value, checked) {
-      const values = shop.state[key].filter((v) => v !== value);
+      const values = (shop.state[key] || []).filter((v) => v !== value);
       shop.state[key] = checked ? [...values, value] : values;
       shop.state.page = 1;
       refresh();
@@ -136,10 +137,10 @@ export function createResults(shop) {
 
   function renderChips(state, result) {
     const items = [];
-    for (const group of FILTER_GROUPS) {
+    for (const group of groupsOf(state)) {
       for (const value of state[group.key]) {
         items.push(
-          chip(value, () => {
+          chip(group.attribute ? `${group.title}: ${value}` : value, () => {
             shop.state[group.key] = shop.state[group.key].filter((v) => v !== value);
             shop.state.page = 1;
             refresh();

@@ -6,7 +6,29 @@ export const FILTER_GROUPS = [
   { key: "gender", field: "gender", title: "Gender" },
   { key: "category", field: "article_type", title: "Category" },
   { key: "colour", field: "base_colour", title: "Colour" },
+  { key: "season", field: "season", title: "Season" },
+  { key: "usage", field: "usage", title: "Occasion" },
 ];
+
+// The visual attributes the API counts as facets (``attr_material``, ``attr_pattern``, ...): their
+// groups come from the facets themselves, the URL key is the field's name.
+const ATTRIBUTE_FIELD = /^attr_[a-z][a-z0-9_]*$/;
+
+export function isAttributeField(name) {
+  return ATTRIBUTE_FIELD.test(name);
+}
+
+/** The checkbox group of an attribute field: "attr_sleeve_length" -> "Sleeve length". */
+export function attributeGroup(field) {
+  const words = field.slice("attr_".length).replace(/_/g, " ");
+  return { key: field, field, title: words.charAt(0).toUpperCase() + words.slice(1), attribute: true };
+}
+
+/** Every filter group of ``state``: the fixed ones, then the attributes it filters on. */
+export function groupsOf(state) {
+  const attributes = Object.keys(state).filter(isAttributeField).sort();
+  return [...FILTER_GROUPS, ...attributes.map(attributeGroup)];
+}
 
 export const PAGE_SIZE = 24;
 
@@ -36,6 +58,9 @@ export function readState(search = window.location.search) {
   for (const group of FILTER_GROUPS) {
     state[group.key] = [...new Set(params.getAll(group.key).filter(Boolean))];
   }
+  for (const key of new Set(params.keys())) {
+    if (isAttributeField(key)) state[key] = [...new Set(params.getAll(key).filter(Boolean))];
+  }
   return state;
 }
 
@@ -43,7 +68,7 @@ export function readState(search = window.location.search) {
 export function stateQuery(state) {
   const params = new URLSearchParams();
   if (state.q) params.set("q", state.q);
-  for (const group of FILTER_GROUPS) {
+  for (const group of groupsOf(state)) {
     for (const value of state[group.key]) params.append(group.key, value);
   }
   if (state.pmin !== null) params.set("min", String(state.pmin));
@@ -65,7 +90,7 @@ export function writeState(state) {
 }
 
 export function hasFilters(state) {
-  return FILTER_GROUPS.some((g) => state[g.key].length > 0) || state.pmin !== null || state.pmax !== null;
+  return groupsOf(state).some((g) => state[g.key].length > 0) || state.pmin !== null || state.pmax !== null;
 }
 
 /** ``state`` without the filter group ``key`` ("price" for the price range). */
@@ -83,7 +108,7 @@ export function withoutGroup(state, key) {
 /** Filters in the JSON dialect the search endpoints take (null when there are none). */
 export function searchFilters(state) {
   const filters = {};
-  for (const group of FILTER_GROUPS) {
+  for (const group of groupsOf(state)) {
     if (state[group.key].length) filters[group.field] = state[group.key];
   }
   if (state.pmin !== null) filters["price >="] = state.pmin;
@@ -94,8 +119,12 @@ export function searchFilters(state) {
 /** Query parameters of GET /products for the same filters. */
 export function listingParams(state) {
   const params = {};
-  for (const group of FILTER_GROUPS) params[group.field] = state[group.key];
   const expressions = [];
+  for (const group of groupsOf(state)) {
+    const values = state[group.key];
+    if (!group.attribute) params[group.field] = values;
+    else if (values.length) expressions.push(`${group.field} in ${values.map((v) => JSON.stringify(v)).join(",")}`);
+  }
   if (state.pmin !== null) expressions.push(`price>=${state.pmin}`);
   if (state.pmax !== null) expressions.push(`price<${state.pmax}`);
   params.filter = expressions;
