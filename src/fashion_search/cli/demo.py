@@ -22,7 +22,7 @@ DEMO_QUERIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("white sneakers", ()),
     ("black leather handbag", ()),
     ("striped shirt for men", ("gender=Men",)),
-    ("red dress", ("price<80",)),
+    ("a summer dress under 80", ()),
     ("a watch", ()),
 )
 
