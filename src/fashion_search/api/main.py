@@ -10,19 +10,21 @@ from starlette.concurrency import run_in_threadpool
 
 from fashion_search import __version__
 from fashion_search.api.errors import install_error_handlers
-from fashion_search.api.routes import health, products, recommendations, search, users
+from fashion_search.api.routes import health, products, recommendations, search, stylist, users
 from fashion_search.api.routes.web import install_storefront
 from fashion_search.api.schemas import API_PREFIX
 from fashion_search.api.uploads import FORM_OVERHEAD, BodyLimitMiddleware
 from fashion_search.app import Services, build
 from fashion_search.settings import Settings
+from fashion_search.stylist import Stylist
 
 DESCRIPTION = """\
 Visual search and personalised recommendations for a fashion catalog.
 
 * **search**: by text (semantic and keyword, fused), by photo, by both, filters before top-k;
 * **products**: browse with facet counts, photos, similar products, complete-the-look;
-* **users** and **recommendations**: personas, style profiles, events, explained picks.
+* **users** and **recommendations**: personas, style profiles, events, explained picks;
+* **stylist**: a chat that plans outfits and finds products with the same tools (Claude or offline).
 
 Filters in request bodies take the JSON dialect of Databricks Vector Search
 (`{"gender": "Men", "price <": 50, "base_colour": ["Black", "White"], "season NOT": "Winter"}`) or
@@ -60,10 +62,11 @@ def create_app(settings: Settings, services: Services | None = None, *, warm_up:
     )
     app.state.services = svc
     app.state.settings = settings
+    app.state.stylist = Stylist.from_services(svc)
     install_error_handlers(app)
     limit = settings.api.max_upload_bytes
     app.add_middleware(BodyLimitMiddleware, max_body=limit + FORM_OVERHEAD, file_limit=limit)
-    for module in (health, search, products, users, recommendations):
+    for module in (health, search, products, users, recommendations, stylist):
         app.include_router(module.router, prefix=API_PREFIX)
     install_storefront(app)
     return app

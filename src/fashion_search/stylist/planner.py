@@ -328,8 +328,8 @@ class _Run:
             # "Like this" keeps what it is and who it is for, unless the shopper says otherwise.
             if not args["article_types"] and anchor.article_type:
                 args["article_types"] = [anchor.article_type]
-            if args["gender"] is None and anchor.gender in ("Men", "Women", "Boys", "Girls"):
-                args["gender"] = anchor.gender
+            if args["gender"] is None:
+                args["gender"] = self._gender_like(anchor)
             if r.cheaper and anchor.price is not None:
                 below = round(anchor.price - 0.01, 2)
                 args["max_price"] = below if args["max_price"] is None else min(below, args["max_price"])
@@ -357,7 +357,8 @@ class _Run:
             return
         result = self.call(SEARCH_SIMILAR, args)
         if result.is_error:
-            self.findings.direct = f"I couldn't search for that: {result.error}."
+            what = "search by your photo" if "image_ref" in args else "search for that"
+            self.findings.direct = f"I couldn't {what}: {result.error}."
             return
         title = "similar"
         empty = ""
@@ -376,6 +377,17 @@ class _Run:
                 empty = f"I found no {what}{who} like it" + (f", {summary}" if summary else "") + "."
         self.findings.summary = self._similar_summary(anchor, args)
         self.findings.sections.append(Section(title, self._picks(result), empty))
+
+    def _gender_like(self, anchor: Product) -> str | None:
+        """Who "like this" is for: the anchor's gender, or for a unisex product picked from the last
+        answer, the gender that answer's search was for ("sneakers for men", then "like the second one")."""
+        if anchor.gender in ("Men", "Women", "Boys", "Girls"):
+            return anchor.gender
+        if anchor.id in {p.product.id for p in self.turn.last_products}:
+            previous = last_search_call(self.turn)
+            if previous is not None and isinstance(previous.arguments.get("gender"), str):
+                return str(previous.arguments["gender"])
+        return None
 
     def _similar_summary(self, anchor: Product | None, args: Mapping[str, Any]) -> str:
         parts = []

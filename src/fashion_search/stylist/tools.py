@@ -11,6 +11,7 @@ so the agent can tell the model (or the shopper) what went wrong and carry on.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ from fashion_search.stylist.tool_inputs import (
 if TYPE_CHECKING:
     from fashion_search.app import Services
     from fashion_search.search.results import ResultPage
+
+logger = logging.getLogger(__name__)
 
 SEARCH_BY_TEXT = "search_by_text"
 SEARCH_SIMILAR = "search_similar_by_image"
@@ -204,6 +207,10 @@ class Toolbox:
             content, items = self._handlers[name](parsed, context or ToolContext())
         except FashionSearchError as exc:
             return ToolResult(name, args, error=str(exc))
+        except Exception as exc:
+            # A failure nobody planned for still reaches the model as a result; the log keeps the trace.
+            logger.exception("stylist tool %s failed on %r", name, args)
+            return ToolResult(name, args, error=f"{name} failed unexpectedly ({type(exc).__name__}: {exc})")
         return ToolResult(name, args, content=content, items=items)
 
     # -- catalog lookups ----------------------------------------------------------------------

@@ -20,11 +20,12 @@ CATALOG_SEED = 9
 """A seed whose demo catalog has every kind of product the requests below ask for."""
 
 
-def _helper() -> ModuleType:
-    # Loaded by path: with --import-mode=importlib the tests folder is not on sys.path.
-    name = "fashion_search_tests_stylist_catalog"
+def load_test_module(filename: str) -> ModuleType:
+    """A helper module of the tests folder, loaded by path (with --import-mode=importlib the tests
+    folder is not on sys.path)."""
+    name = "fashion_search_tests_" + filename.removesuffix(".py")
     if name not in sys.modules:
-        path = Path(__file__).parents[2] / "stylist_catalog.py"
+        path = Path(__file__).parents[2] / filename
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
@@ -35,7 +36,7 @@ def _helper() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def stylist_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    services = _helper().build_stylist_services(
+    services = load_test_module("stylist_catalog.py").build_stylist_services(
         tmp_path_factory.mktemp("stylist"), CATALOG_SIZE, seed=CATALOG_SEED
     )
     yield services
@@ -55,3 +56,9 @@ def toolbox(stylist_services: Services) -> Toolbox:
 @pytest.fixture
 def stylist(toolbox: Toolbox) -> Stylist:
     return Stylist(toolbox, OfflineChatModel())
+
+
+@pytest.fixture(scope="session")
+def fake_api() -> ModuleType:
+    """The scripted Messages API server module (``tests/fake_messages_api.py``)."""
+    return load_test_module("fake_messages_api.py")

@@ -10,7 +10,7 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fashion_search.api.schemas import ErrorPublic, ProductPublic
@@ -25,6 +25,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "unknown user id"},
     413: {"model": ErrorPublic, "description": "the photo is too large"},
     422: {"model": ErrorPublic, "description": "empty or overlong message, bad session id, bad photo"},
+}
+
+
+CHAT_EXAMPLES: dict[str, Any] = {
+    "outfit": {
+        "summary": "An outfit for an occasion, within a budget",
+        "description": "The budget is for the whole outfit; a new session starts.",
+        "value": {"message": "an outfit for a beach wedding under 150"},
+    },
+    "follow-up": {
+        "summary": "A follow-up in the same session",
+        "description": "'this' is the first product of the session's previous answer.",
+        "value": {"message": "something like this but cheaper", "session_id": "Yk3n0p1N3qH2uA7bXc9dEw"},
+    },
+    "personal": {
+        "summary": "For the active shopper",
+        "value": {"message": "recommend something for me", "user_id": 1},
+    },
 }
 
 
@@ -44,16 +62,7 @@ StylistDep = Annotated[Stylist, Depends(get_stylist)]
 
 
 class ChatIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"message": "an outfit for a beach wedding under 150"},
-                {"message": "something like this but cheaper", "session_id": "Yk3n0p1N3qH2uA7bXc9dEw"},
-                {"message": "recommend something for me", "user_id": 1},
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid")
 
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="what the shopper says")
     session_id: str | None = Field(
@@ -70,9 +79,12 @@ class ChatIn(BaseModel):
     )
 
 
-class StylistProductPublic(ProductPublic):
+class StylistPickPublic(BaseModel):
+    """A product the answer recommends, with why and its place in an outfit."""
+
+    product: ProductPublic
     reason: str = Field("", description="why the stylist recommends it")
-    role: str | None = Field(None, description="its place in an outfit (top, bottom, footwear, ...)")
+    role: str | None = Field(None, description="its place in an outfit (top, bottom, footwear, ...), if any")
 
 
 class ToolCallPublic(BaseModel):
@@ -84,8 +96,8 @@ class ToolCallPublic(BaseModel):
 class ChatPublic(BaseModel):
     session_id: str
     answer: str
-    products: list[StylistProductPublic] = Field(
-        description="the products the answer recommends, in its order"
+    products: list[StylistPickPublic] = Field(
+        description="the products the answer recommends (each named in it), in its order"
     )
     tool_calls: list[ToolCallPublic] = Field(description="the tools called to answer, in order")
     model: str = Field(description="who answered: offline, anthropic:<model>, or a fallback")
@@ -98,7 +110,7 @@ class ChatPublic(BaseModel):
             session_id=reply.session_id,
             answer=reply.answer,
             products=[
-                StylistProductPublic(**ProductPublic.of(r.product).model_dump(), reason=r.reason, role=r.role)
+                StylistPickPublic(product=ProductPublic.of(r.product), reason=r.reason, role=r.role)
                 for r in reply.products
             ],
             tool_calls=[ToolCallPublic(**call.to_dict()) for call in reply.tool_calls],
@@ -136,7 +148,7 @@ def decode_image(value: str) -> bytes:
     ),
     responses=ERRORS,
 )
-def chat(body: ChatIn, stylist: StylistDep) -> ChatPublic:
+def chat(body: Annotated[ChatIn, Body(openapi_examples=CHAT_EXAMPLES)], stylist: StylistDep) -> ChatPublic:
     image = decode_image(body.image) if body.image is not None else None
     reply = stylist.chat(body.message, session_id=body.session_id, user_id=body.user_id, image=image)
     return ChatPublic.of(reply)
