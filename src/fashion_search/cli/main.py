@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from fashion_search.cli.attributes import attributes_command
 from fashion_search.cli.catalog import ingest_command
 from fashion_search.cli.demo import demo_command
 from fashion_search.cli.embed import embed_command
 from fashion_search.cli.eval import eval_command
 from fashion_search.cli.index import index_command
 from fashion_search.cli.lakehouse import export_command, import_command
+from fashion_search.cli.report import report_command
 from fashion_search.cli.search import search_command
 from fashion_search.cli.serve import serve_command
 from fashion_search.cli.train import train_command
@@ -25,10 +27,12 @@ def create_cli() -> typer.Typer:
     )
     app.command("ingest")(ingest_command)
     app.command("embed")(embed_command)
+    app.command("attributes")(attributes_command)
     app.command("index")(index_command)
     app.command("search")(search_command)
     app.command("train")(train_command)
     app.command("eval")(eval_command)
+    app.command("report")(report_command)
     app.command("demo")(demo_command)
     app.command("export")(export_command)
     app.command("import")(import_command)

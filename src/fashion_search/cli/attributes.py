@@ -1,0 +1,165 @@
+"""`fashion-search attributes`: tag every product with a photo, store the confident values, report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from fashion_search.cli.common import (
+    ConfigOption,
+    DataDirOption,
+    JsonOption,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+    settings_from,
+)
+from fashion_search.errors import ConfigurationError
+
+
+@contextmanager
+def _stages(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar for the ``progress(stage, done, total)`` callback of the tagging job."""
+    if not enabled:
+        yield lambda stage, done, total: None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console()) as bar:
+        task = bar.add_task("attributes", total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        yield update
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def print_tag_report(data: dict[str, Any]) -> None:
+    out = console()
+    table = Table(title="attributes, measured on held-out products against weak labels")
+    for column in (
+        "attribute",
+        "kept",
+        "accuracy",
+        "zero-shot",
+        "head",
+        "majority",
+        "coverage",
+        "given right",
+        "n",
+    ):
+        table.add_column(column)
+    for f in data["figures"]:
+        table.add_row(
+            f["name"],
+            f["method"],
+            _pct(f["accuracy"]),
+            _pct(f["zero_shot_accuracy"]),
+            _pct(f["head_accuracy"]),
+            _pct(f["majority_accuracy"]),
+            _pct(f["coverage"]),
+            _pct(f["confident_accuracy"]),
+            str(f["n_test_labelled"]),
+        )
+    out.print(table)
+    coverage = ", ".join(f"{k} {_pct(v)}" for k, v in data["coverage"].items())
+    out.print(
+        f"products seen {data['products_seen']}, with a photo {data['with_photo']}, tagged {data['tagged']}, "
+        f"unchanged {data['unchanged']}, cleared {data['cleared']}, photos failed {len(data['failed'])}, "
+        f"tagger {data['tagger_version']} ({'fitted now' if data['refitted'] else 'reused'}), "
+        f"{data['seconds']} s",
+        highlight=False,
+    )
+    out.print(f"catalog coverage: {coverage}", highlight=False)
+    if data["tagged"] or data["cleared"]:
+        out.print(
+            "descriptions now name the attributes: run `fashion-search embed` (it re-embeds only the "
+            "products whose description changed), then `fashion-search index`",
+            highlight=False,
+        )
+
+
+def attributes_command(
+    images: Annotated[
+        Path | None,
+        typer.Option(
+            "--images",
+            help="the catalog's image folder (default: images/ in the catalog_dir setting)",
+            show_default=False,
+        ),
+    ] = None,
+    work_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--work-dir",
+            help="where the photo feature cache and the fitted tagger live (default: DATA_DIR/attributes)",
+            show_default=False,
+        ),
+    ] = None,
+    refit: Annotated[bool, typer.Option("--refit", help="fit and measure the tagger again")] = False,
+    seed: Annotated[int, typer.Option(help="seed of the train / calibration / test split")] = 0,
+    target_precision: Annotated[
+        float,
+        typer.Option(
+            "--target-precision",
+            min=0.05,
+            max=1.0,
+            help="share of given values that must be right on the calibration photos",
+        ),
+    ] = 0.8,
+    model: Annotated[
+        str | None, typer.Option(help="model spec (default: settings, i.e. fashion-lite)")
+    ] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Tag material, pattern, formality, sleeves, neckline, fit, style and details from the photos."""
+    from fashion_search.app import build
+    from fashion_search.attributes.job import tag_catalog
+
+    with handle_errors():
+        settings = settings_from(config, data_dir, model=model)
+        images_dir = images
+        if images_dir is None and settings.catalog_dir is not None:
+            images_dir = settings.catalog_dir / "images"
+        if images_dir is None:
+            raise ConfigurationError(
+                "no image folder: pass --images DIR (the folder given to `fashion-search ingest`) "
+                "or set catalog_dir (FASHION_SEARCH_CATALOG_DIR)"
+            )
+        services = build(settings)
+        try:
+            with _stages(not as_json) as progress:
+                report = tag_catalog(
+                    services.store,
+                    services.embedder(),
+                    images_dir,
+                    work_dir or settings.data_dir / "attributes",
+                    refit=refit,
+                    seed=seed,
+                    target_precision=target_precision,
+                    progress=progress,
+                )
+        finally:
+            services.close()
+        data = report.to_dict()
+        if as_json:
+            print_json(data)
+        else:
+            print_tag_report(data)
