@@ -334,6 +334,15 @@ def test_every_control_has_a_name_and_every_photo_a_text(browser: Any) -> None:
             .map(el => el.outerHTML.slice(0, 120))"""
     )
     assert unnamed == []
+    # The same seen through the accessibility tree (what a screen reader gets), on a small screen
+    # too, where some buttons show only an icon.
+    for width in (1360, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        tree = page.locator("body").aria_snapshot()
+        nameless = [
+            line for line in tree.splitlines() if re.fullmatch(r"\s*- (button|textbox|combobox|link)", line)
+        ]
+        assert nameless == [], tree
     no_alt = page.evaluate(
         "() => [...document.querySelectorAll('img')].filter(i => i.src && !i.alt).map(i => i.src)"
     )
@@ -353,6 +362,19 @@ def test_small_screens_get_the_same_shop(browser: Any) -> None:
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     expect(page.get_by_test_id("search-input")).to_be_visible()
+    # The filters fold behind one button so the results come first.
+    expect(page.get_by_test_id("facet-group-gender")).to_be_hidden()
+    grid_top = page.get_by_test_id("grid").bounding_box()
+    assert grid_top is not None and grid_top["y"] < 844
     _wait_images(page, "#grid", 2)
     browser.screenshot("mobile-search")
+    page.get_by_test_id("filters-toggle").click()
+    expect(page.get_by_test_id("filters-toggle")).to_have_attribute("aria-expanded", "true")
+    expected = browser.shop.api(
+        "POST", "/search/text", json={"text": "shirt", "k": PAGE_SIZE, "filters": {"gender": ["Women"]}}
+    )
+    page.locator("[data-testid=facet-gender][data-value='Women']").check()
+    page.wait_for_url(re.compile(r"gender=Women"))
+    browser.wait_results()
+    assert browser.card_ids() == [r["product"]["id"] for r in expected["data"]]
     assert browser.unexpected_errors() == []

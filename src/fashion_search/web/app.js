@@ -103,6 +103,13 @@ function start() {
     shop.results.refresh();
   });
   byId("clear-filters").addEventListener("click", shop.clearFilters);
+  // On small screens the filters fold behind one button so the results come first.
+  const filtersToggle = byId("filters-toggle");
+  filtersToggle.addEventListener("click", () => {
+    const open = byId("filters").classList.toggle("is-open");
+    filtersToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    filtersToggle.textContent = open ? "Hide filters" : "Show filters";
+  });
   byId("error-close").addEventListener("click", shop.hideError);
   byId("brand").addEventListener("click", (e) => {
     e.preventDefault();
