@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from fashion_search.cli.attributes import attributes_command
 from fashion_search.cli.catalog import ingest_command
 from fashion_search.cli.demo import demo_command
 from fashion_search.cli.embed import embed_command
@@ -26,6 +27,7 @@ def create_cli() -> typer.Typer:
     )
     app.command("ingest")(ingest_command)
     app.command("embed")(embed_command)
+    app.command("attributes")(attributes_command)
     app.command("index")(index_command)
     app.command("search")(search_command)
     app.command("train")(train_command)
