@@ -66,6 +66,11 @@ class Services:
                 )
             return self._embedder
 
+    def loaded(self) -> dict[str, bool]:
+        """Whether the model and the index are in memory now (loads nothing and never waits on a
+        load in progress: readiness probes call it)."""
+        return {"model": self._embedder is not None, "index": self._index is not None}
+
     def set_embedder(self, embedder: Embedder) -> None:
         """Use an already built embedder (tests, notebooks) instead of loading ``settings.model``."""
         with self._lock:

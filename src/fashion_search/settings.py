@@ -40,7 +40,21 @@ class ApiSettings(BaseModel):
     port: int = Field(8000, ge=0, le=65535)
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(40_000_000, ge=10_000)
-    admin_token: SecretStr | None = None
+    max_request_bytes: int | None = Field(
+        None,
+        ge=1024,
+        description="largest request body of any kind (default: room for a base64 upload of max_upload_bytes)",
+    )
+    rate_limit_per_second: float = Field(
+        0.0, ge=0.0, description="sustained requests per second per client address; 0 turns the limit off"
+    )
+    rate_limit_burst: int = Field(50, ge=1, description="requests a client may send at once above the rate")
+    admin_token: SecretStr | None = Field(
+        None, description="bearer token of the /admin routes; unset, they answer 403 to everyone"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="of the server's JSON log lines on stderr (INFO: one line per request)"
+    )
 
 
 class StylistSettings(BaseModel):

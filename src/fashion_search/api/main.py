@@ -10,10 +10,12 @@ from starlette.concurrency import run_in_threadpool
 
 from fashion_search import __version__
 from fashion_search.api.errors import install_error_handlers
-from fashion_search.api.routes import health, products, recommendations, search, stylist, users
+from fashion_search.api.limits import RateLimitMiddleware, TokenBuckets
+from fashion_search.api.middleware import RequestContextMiddleware
+from fashion_search.api.routes import admin, health, products, recommendations, search, stylist, users
 from fashion_search.api.routes.web import install_storefront
 from fashion_search.api.schemas import API_PREFIX
-from fashion_search.api.uploads import FORM_OVERHEAD, BodyLimitMiddleware
+from fashion_search.api.uploads import BodyLimitMiddleware, request_limit
 from fashion_search.app import Services, build
 from fashion_search.settings import Settings
 from fashion_search.stylist import Stylist
@@ -64,9 +66,19 @@ def create_app(settings: Settings, services: Services | None = None, *, warm_up:
     app.state.settings = settings
     app.state.stylist = Stylist.from_services(svc)
     install_error_handlers(app)
-    limit = settings.api.max_upload_bytes
-    app.add_middleware(BodyLimitMiddleware, max_body=limit + FORM_OVERHEAD, file_limit=limit)
-    for module in (health, search, products, users, recommendations, stylist):
+    api = settings.api
+    # Outermost last: ids and access logs cover the limits' own 413 and 429 answers too.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body=request_limit(api.max_upload_bytes, api.max_request_bytes),
+        file_limit=api.max_upload_bytes,
+    )
+    if api.rate_limit_per_second > 0:
+        buckets = TokenBuckets(api.rate_limit_per_second, api.rate_limit_burst)
+        app.add_middleware(RateLimitMiddleware, buckets=buckets, exempt=(f"{API_PREFIX}/health",))
+        app.state.rate_limited = True
+    app.add_middleware(RequestContextMiddleware)
+    for module in (health, admin, search, products, users, recommendations, stylist):
         app.include_router(module.router, prefix=API_PREFIX)
     install_storefront(app)
     return app

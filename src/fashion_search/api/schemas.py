@@ -183,7 +183,8 @@ class ResultsPublic(BaseModel):
 class WeightsIn(BaseModel):
     """Per-request ranking weights; any left out take the server's defaults."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: a JSON body says 0.5, not "0.5" or true; what the schema documents is what is accepted.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     visual: float | None = Field(None, ge=0.0, le=1.0)
     user: float | None = Field(None, ge=0.0, le=1.0)
@@ -201,6 +202,7 @@ FILTERS_DESCRIPTION = (
 class TextSearchIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"text": "red summer dress under 50", "k": 10},
@@ -357,7 +359,7 @@ class EventIn(BaseModel):
         json_schema_extra={"examples": [{"product_id": 15970, "type": "purchase"}]},
     )
 
-    product_id: int
+    product_id: int = Field(strict=True)
     type: Literal["view", "add_to_cart", "purchase"]
     timestamp: datetime | None = Field(None, description="when it happened (default: now; no zone = UTC)")
 

@@ -20,6 +20,14 @@ FORM_OVERHEAD = 64 * 1024
 _CHUNK = 64 * 1024
 
 
+def request_limit(max_upload_bytes: int, max_request_bytes: int | None = None) -> int:
+    """The largest request body: ``max_request_bytes`` when set, else room for an upload of
+    ``max_upload_bytes`` sent as multipart or as base64 inside JSON (4/3 of it) plus the fields."""
+    if max_request_bytes is not None:
+        return max_request_bytes
+    return max_upload_bytes * 4 // 3 + FORM_OVERHEAD
+
+
 def _too_large(limit: int) -> str:
     return f"upload too large: the limit is {limit} bytes ({limit / 1024 / 1024:.1f} MiB)"
 

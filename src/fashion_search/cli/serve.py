@@ -29,17 +29,22 @@ def run_server(settings: Settings, services: Services) -> None:
     import uvicorn
 
     from fashion_search.api import create_app
+    from fashion_search.api.instance import DataDirLock
+    from fashion_search.api.logs import configure_logging
 
-    console().print("loading the model, index and shoppers ...")
-    services.warm_up()
-    app = create_app(settings, services, warm_up=False)
-    host, port = settings.api.host, settings.api.port
-    console().print(
-        f"serving the API on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/api/v1/docs); "
-        "Ctrl+C to stop",
-        highlight=False,
-    )
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # One server per data directory: a second one refuses here, before loading anything.
+    with DataDirLock(settings.data_dir):
+        console().print("loading the model, index and shoppers ...")
+        services.warm_up()
+        app = create_app(settings, services, warm_up=False)
+        host, port = settings.api.host, settings.api.port
+        console().print(
+            f"serving the API on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/api/v1/docs); "
+            "Ctrl+C to stop",
+            highlight=False,
+        )
+        configure_logging(settings.api.log_level)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 def serve_command(
