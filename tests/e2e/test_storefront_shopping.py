@@ -71,6 +71,39 @@ def test_photo_search_then_words_and_photo_together(browser: Any) -> None:
     assert browser.unexpected_errors() == []
 
 
+def test_a_photo_dropped_on_the_page_searches_by_it(browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    product = browser.shop.api("GET", "/products", params={"article_type": "Watches", "limit": 1})["data"][0]
+    photo = _photo(browser, product["id"])
+    browser.open()
+    page = browser.page
+    # A real drag from the desktop cannot be scripted; the same events with a file in them can.
+    page.evaluate(
+        """async (url) => {
+            const blob = await (await fetch(url)).blob();
+            const data = new DataTransfer();
+            data.items.add(new File([blob], "dropped.jpg", { type: "image/jpeg" }));
+            document.body.dispatchEvent(new DragEvent("dragenter", { dataTransfer: data, bubbles: true }));
+            window.__dropData = data;
+        }""",
+        product["image_url"],
+    )
+    expect(page.get_by_test_id("drop-overlay")).to_be_visible()
+    page.evaluate(
+        """() => document.body.dispatchEvent(
+            new DragEvent("drop", { dataTransfer: window.__dropData, bubbles: true, cancelable: true }))"""
+    )
+    expect(page.get_by_test_id("drop-overlay")).to_be_hidden()
+    expect(page.get_by_test_id("results-title")).to_have_text("Looks like your photo")
+    browser.wait_results()
+    files = {"file": ("dropped.jpg", photo.read_bytes(), "image/jpeg")}
+    expected = browser.shop.api("POST", "/search/image", files=files, data={"k": str(PAGE_SIZE)})
+    assert browser.card_ids() == [r["product"]["id"] for r in expected["data"]]
+    assert browser.card_ids()[0] == product["id"]
+    assert browser.unexpected_errors() == []
+
+
 def test_the_apis_error_message_is_shown(browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
@@ -98,6 +131,13 @@ def test_the_apis_error_message_is_shown(browser: Any, tmp_path: Path) -> None:
     page.get_by_role("button", name="Remove the photo").click()
     browser.wait_results()
     assert len(browser.card_ids()) == PAGE_SIZE
+
+    # A product link to a product that does not exist: the API's 404 message, in the product page.
+    browser.allow_error("404")
+    missing = browser.shop.client.get("/api/v1/products/999999")
+    assert missing.status_code == 404
+    browser.open("product=999999")
+    expect(page.get_by_test_id("product-error")).to_contain_text(missing.json()["detail"])
     assert browser.unexpected_errors() == []
 
 
