@@ -45,6 +45,15 @@ def eval_command(
             show_default=False,
         ),
     ] = None,
+    unseen_types: Annotated[
+        str | None,
+        typer.Option(
+            "--unseen-types",
+            help="comma-separated article types the model never trained on: report their top-1 among"
+            " all photographed types (default: those --holdout-of records)",
+            show_default=False,
+        ),
+    ] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
@@ -67,6 +76,8 @@ def eval_command(
             unseen = list(held.get("exclude_types", []))
             if not ids:
                 ids = None
+        if unseen_types is not None:
+            unseen = [t.strip() for t in unseen_types.split(",") if t.strip()]
         cache_dir = settings.resolved_model_cache_dir
         embedder = load_embedder(settings.model, cache_dir=cache_dir)
         with progress_bar("embedding photos", enabled=not as_json) as bar:
@@ -97,6 +108,8 @@ def eval_command(
         if report.unseen_types is not None:
             u = report.unseen_types
             console().print(
-                f"unseen types ({u['n_types']} types, {u['n_images']} photos): top-1 among "
-                f"{u['n_classes']} types = {_fmt(u['top1'])}"
+                f"unseen types ({u['n_types']} types, {u['n_images']} photos, every photo of theirs): "
+                f"top-1 among {u['n_classes']} types = {_fmt(u['top1'])}"
             )
+            for kind, top1 in u["per_type"].items():
+                console().print(f"  {kind}: {_fmt(top1)}")

@@ -40,6 +40,15 @@ def train_command(
             "--exclude-types", help="comma-separated article types whose photos are never trained on"
         ),
     ] = "",
+    withhold_types: Annotated[
+        int,
+        typer.Option(
+            "--withhold-types",
+            min=0,
+            help="also withhold every photo of N article types drawn with --seed (among types with"
+            " 20+ photos), to measure unseen types with eval --holdout-of",
+        ),
+    ] = 0,
     threads: Annotated[int, typer.Option(min=1, help="onnxruntime threads for the towers")] = 2,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -86,6 +95,7 @@ def train_command(
                 epochs=epochs,
                 holdout=holdout,
                 exclude_types=excluded,
+                withhold_types=withhold_types,
                 threads=threads,
                 progress=progress,
             )

@@ -66,6 +66,8 @@ class Recipe:
     colour_prompt_weight: float = 1.0
     flip_augment: bool = True
     init_temperature: float = 0.05
+    supcon_weight: float = 0.0
+    """Weight of a supervised image-image contrastive loss (same article type = positive)."""
     separate_scales: bool = False
     """Own learnable temperature for each loss, so colour can classify without dominating distances."""
 
@@ -107,6 +109,29 @@ def split_holdout(ids: Sequence[int], fraction: float, seed: int) -> tuple[list[
     held = sorted(ordered[i] for i in perm[:n_out])
     held_set = set(held)
     return [i for i in ordered if i not in held_set], held
+
+
+def choose_withheld_types(
+    products: Sequence[Product], n: int, seed: int, *, min_photos: int = 20
+) -> list[str]:
+    """``n`` article types drawn at random (seeded) among those with at least ``min_photos`` photos.
+
+    Withholding every photo of them from training measures how well the text side carries
+    article types that have no training photo.
+    """
+    counts: dict[str, int] = {}
+    for p in products:
+        kind = clean_value(p.article_type)
+        if kind:
+            counts[kind] = counts.get(kind, 0) + 1
+    eligible = sorted(t for t, c in counts.items() if c >= min_photos)
+    if not 0 <= n < len(eligible):
+        raise ValidationError(
+            f"cannot withhold {n} article types: {len(eligible)} types have at least {min_photos} photos"
+            " and at least one must remain to train on"
+        )
+    picked = np.random.default_rng(seed).choice(len(eligible), n, replace=False)
+    return sorted(eligible[i] for i in picked)
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,7 +378,7 @@ def fit_heads(
     for epoch in range(recipe.epochs):
         order = rng.permutation(n)
         # One caption per photo per epoch, drawn among the templates that apply to it.
-        choice = np.array([rng.choice(np.flatnonzero(valid[i])) for i in range(n)])
+        choice = np.argmax(rng.random(valid.shape) * valid, axis=1)
         cap_of = data.caption_ids[np.arange(n), choice]
         flip = rng.random(n) < 0.5 if recipe.flip_augment else np.zeros(n, dtype=bool)
         running = 0.0
@@ -385,6 +410,16 @@ def fit_heads(
             if recipe.colour_prompt_weight > 0:
                 logits = colour_scale * img @ text_head(colour_prompts).T
                 loss = loss + recipe.colour_prompt_weight * F.cross_entropy(logits, colour_index[idx_t])
+            if recipe.supcon_weight > 0:
+                labels = type_index[idx_t]
+                sims = scale_ * img @ img.T
+                eye = torch.eye(len(idx), dtype=torch.bool)
+                sims = sims.masked_fill(eye, -1e9)
+                pos = ((labels[:, None] == labels[None, :]) & ~eye).float()
+                has = pos.sum(dim=1) > 0
+                log_p = F.log_softmax(sims, dim=1)
+                per_row = -(pos * log_p).sum(dim=1) / pos.sum(dim=1).clamp(min=1.0)
+                loss = loss + recipe.supcon_weight * per_row[has].mean()
             if residual is not None:
                 loss = loss + recipe.text_residual_penalty * (residual**2).sum()
             opt.zero_grad()
@@ -488,14 +523,16 @@ def train_model(
     epochs: int | None = None,
     holdout: float = 0.2,
     exclude_types: Sequence[str] = (),
+    withhold_types: int = 0,
     recipe: Recipe | None = None,
     threads: int = 2,
     progress: Progress | None = None,
 ) -> TrainReport:
     """Train fashion-lite heads on ``catalog_dir`` and write a model directory to ``out_dir``.
 
-    A seeded random ``holdout`` fraction of the photos and every photo of ``exclude_types`` are
-    kept out of training; their ids are recorded in config.json so that ``eval --holdout-of``
+    A seeded random ``holdout`` fraction of the photos and every photo of ``exclude_types`` (plus
+    ``withhold_types`` more article types drawn with ``seed`` by :func:`choose_withheld_types`)
+    are kept out of training; they are recorded in config.json so that ``eval --holdout-of``
     measures on exactly them. The directory is written beside ``out_dir`` and renamed into place.
     """
     started = time.perf_counter()
@@ -518,6 +555,9 @@ def train_model(
     feats = photo_features(ids, [paths[i] for i in ids], image_backbone, cache_dir, progress=progress)
     train_ids, holdout_ids = split_holdout(ids, holdout, seed)
     excluded = set(exclude_types)
+    if withhold_types:
+        remaining = [p for p in products if p.article_type not in excluded]
+        excluded |= set(choose_withheld_types(remaining, withhold_types, seed))
     train_set = set(train_ids)
     train_products = labelled([p for p in products if p.id in train_set and p.article_type not in excluded])
     if len(train_products) < 2:
@@ -553,6 +593,8 @@ def train_model(
         "recipe": asdict(recipe),
         "seed": seed,
         "holdout": holdout,
+        "withhold_types": withhold_types,
+        "exclude_types_named": sorted(set(exclude_types)),
         "exclude_types": sorted(excluded),
         "catalog": str(Path(catalog_dir).resolve()),
         "type_names": type_names,
@@ -576,11 +618,13 @@ def train_model(
 def model_card(config: dict[str, Any]) -> str:
     """The training half of a model card, from the facts config.json records."""
     recipe = config["recipe"]
-    excluded = ",".join(config["exclude_types"])
+    withheld = int(config.get("withhold_types", 0))
+    named = config.get("exclude_types_named", config["exclude_types"])
     command = (
         f"fashion-search train --catalog {config['catalog']} --out MODEL_DIR --seed {config['seed']} "
         f"--epochs {recipe['epochs']} --holdout {config['holdout']}"
-        + (f' --exclude-types "{excluded}"' if excluded else "")
+        + (f" --withhold-types {withheld}" if withheld else "")
+        + (f' --exclude-types "{",".join(named)}"' if named else "")
     )
     lines = [
         f"# {MODEL_FAMILY} model card",

@@ -147,10 +147,22 @@ def random_projection_space(
 
 
 def unseen_type_top1(
-    products: Sequence[Product], images: np.ndarray, encode: TextEncoder, unseen: Sequence[str]
+    products: Sequence[Product],
+    images: np.ndarray,
+    encode: TextEncoder,
+    unseen: Sequence[str],
+    classes: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Top-1 among *all* types present, over the photos of the ``unseen`` types only."""
-    classes = sorted({p.article_type for p in products if p.article_type})
+    """Top-1 over the photos of the ``unseen`` types only, choosing among *all* ``classes``.
+
+    ``classes`` defaults to every article type present in ``products``.
+    """
+    classes = sorted(
+        set(classes) if classes is not None else {p.article_type for p in products if p.article_type}
+    )
+    missing = sorted(set(unseen) - set(classes))
+    if missing:
+        raise ValidationError(f"unseen types {missing} are not among the candidate classes")
     preds = prompt_predictions(images, classes, encode)
     unseen_set = set(unseen)
     rows = [i for i, p in enumerate(products) if p.article_type in unseen_set]
@@ -182,6 +194,10 @@ def evaluate_encoder(
 ) -> EncoderReport:
     """Embed the photos of ``catalog_dir`` (only ``ids`` when given) and measure the space.
 
+    With ``unseen_types`` (article types the model never saw a photo of), every photo of those
+    types is also embedded and :attr:`EncoderReport.unseen_types` holds their top-1 among all the
+    article types photographed in the catalog.
+
     The baselines need the raw EfficientNet-Lite0 features, which are computed alongside (a
     fashion-lite embedder shares its towers, so each photo is decoded and run once).
     """
@@ -192,7 +208,8 @@ def evaluate_encoder(
     from fashion_search.embed.features import image_features
     from fashion_search.embed.train import load_photo_products
 
-    products, paths = load_photo_products(catalog_dir)
+    catalog_products, paths = load_photo_products(catalog_dir)
+    products = catalog_products
     if ids is not None:
         wanted = set(ids)
         missing = wanted - {p.id for p in products}
@@ -204,6 +221,17 @@ def evaluate_encoder(
         products = [p for p in products if p.id in wanted]
     if not products:
         raise ValidationError(f"{catalog_dir} has no product with a photo to evaluate")
+    # Unseen types are scored on every photo of theirs (none was trained on), among all the
+    # catalog's photographed types; those photos are embedded after the measured ones.
+    unseen_set = set(unseen_types)
+    all_types = sorted({p.article_type for p in catalog_products if p.article_type})
+    absent = sorted(unseen_set - set(all_types))
+    if absent:
+        raise ValidationError(f"unseen types {absent} have no photo in {catalog_dir}")
+    measured = len(products)
+    chosen = {p.id for p in products}
+    extra = [p for p in catalog_products if p.article_type in unseen_set and p.id not in chosen]
+    products = [*products, *extra]
 
     lite = embedder if isinstance(embedder, FashionLiteEmbedder) else None
     backbone = lite.image_backbone if lite else ImageBackbone(cache_dir, threads=threads)
@@ -233,6 +261,10 @@ def evaluate_encoder(
     def encode_minilm(texts: Sequence[str]) -> np.ndarray:
         return text_backbone.encode(list(texts))
 
+    unseen_rows = [i for i, p in enumerate(products) if p.article_type in unseen_set]
+    unseen_products = [products[i] for i in unseen_rows]
+    unseen_vecs = model_vecs[unseen_rows]
+    products, model_vecs, raw = products[:measured], model_vecs[:measured], raw[:measured]
     report = EncoderReport(model=space_metrics(products, model_vecs, encode_model, embedder.name))
     imagenet = space_metrics(products, l2_normalise(raw), None, "imagenet-features (untrained)")
     rp_images, rp_encode = random_projection_space(raw, encode_minilm, embedder.dim)
@@ -243,5 +275,8 @@ def evaluate_encoder(
         ),
     }
     if unseen_types:
-        report.unseen_types = unseen_type_top1(products, model_vecs, encode_model, unseen_types)
+        report.unseen_types = unseen_type_top1(
+            unseen_products, unseen_vecs, encode_model, sorted(unseen_set), classes=all_types
+        )
+        report.unseen_types["types"] = sorted(unseen_set)
     return report

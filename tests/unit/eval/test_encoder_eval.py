@@ -96,3 +96,15 @@ def test_random_projection_is_seeded_and_unit_norm() -> None:
     np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-6)
     assert enc_a(["a photo of a Red"]).shape == (1, 3)
+
+
+def test_unseen_type_top1_chooses_among_all_given_classes() -> None:
+    # Only Shoes photos are scored, but the Shirts prompt still competes for them.
+    products = [product(2, "Shoes", "Blue"), product(3, "Shoes", "Red")]
+    images = unit([0, 1, 0, 0, 0], [1, 0.1, 0, 0, 0])
+    out = unseen_type_top1(products, images, encode, ["Shoes"], classes=["Shirts", "Shoes"])
+    assert out["top1"] == 0.5 and out["n_classes"] == 2
+    alone = unseen_type_top1(products, images, encode, ["Shoes"])
+    assert alone["top1"] == 1.0 and alone["n_classes"] == 1
+    with pytest.raises(ValidationError, match="Boots"):
+        unseen_type_top1(products, images, encode, ["Boots"], classes=["Shirts", "Shoes"])
