@@ -62,6 +62,15 @@ OutfitsDep = Annotated[OutfitService, Depends(get_outfits)]
 BrowserDep = Annotated[ProductBrowser, Depends(get_browser)]
 
 
+def _no_negative_prices(where: Filter) -> Filter:
+    """A price filter below zero is a mistake the client should hear about, not an empty page."""
+    for c in where.conditions:
+        values = c.value if isinstance(c.value, (list, tuple, frozenset, set)) else [c.value]
+        if c.field == "price" and any(isinstance(v, (int, float)) and v < 0 for v in values):
+            raise FilterError(f"price filter values cannot be negative: {c.field} {c.op.value} {c.value!r}")
+    return where
+
+
 def parse_filters(value: dict[str, Any] | list[str] | str | None) -> Filter:
     """Filters in either dialect: a Databricks-style object, a list of expressions, or JSON text of
     either (as multipart forms send it). :class:`FilterError` names what is wrong."""
@@ -79,11 +88,11 @@ def parse_filters(value: dict[str, Any] | list[str] | str | None) -> Filter:
                 f'["price<50"]; could not parse {text[:80]!r} ({exc.msg})'
             ) from None
     if isinstance(value, dict):
-        return from_dict(value)
+        return _no_negative_prices(from_dict(value))
     if isinstance(value, list):
         if not all(isinstance(v, str) for v in value):
             raise FilterError('a list of filters must hold expressions as strings, e.g. ["price<50"]')
-        return parse_expressions(value)
+        return _no_negative_prices(parse_expressions(value))
     raise FilterError(f"filters must be an object or a list of expressions, got {type(value).__name__}")
 
 
@@ -97,7 +106,7 @@ def expression_filters(
         ),
     ] = None,
 ) -> Filter:
-    return parse_expressions(expressions or [])
+    return _no_negative_prices(parse_expressions(expressions or []))
 
 
 ExpressionFilterDep = Annotated[Filter, Depends(expression_filters)]
