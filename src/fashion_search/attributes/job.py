@@ -61,6 +61,9 @@ class TagReport:
     figures: list[AttributeFigures] = field(default_factory=list)
     """Per attribute: the method kept and what it measured on held-out products."""
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per step: ``features`` (photos through the towers; cached ones are free), ``fit``
+    (zero when a saved tagger was reused), ``tag`` (scoring and writing to the store)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +79,7 @@ class TagReport:
             "figures": [f.to_dict() for f in self.figures],
             "evaluation": self.evaluation,
             "seconds": round(self.seconds, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
 
@@ -275,6 +279,7 @@ def tag_catalog(
     photos = _photos(products, images_dir)
     specs = default_attributes()
     inputs = photo_inputs(embedder, sorted(photos.items()), work_dir / "features", progress=progress)
+    timings = {"features": time.perf_counter() - started}
     tagger, refitted = load_or_fit_tagger(
         products,
         embedder,
@@ -285,7 +290,8 @@ def tag_catalog(
         target_precision=target_precision,
         progress=progress,
     )
-    report = TagReport(tagger.version, refitted, products_seen=len(products))
+    timings["fit"] = time.perf_counter() - started - timings["features"]
+    report = TagReport(tagger.version, refitted, products_seen=len(products), timings=timings)
     report.evaluation = {name: dict(c.evaluation) for name, c in tagger.choices.items()}
     report.figures = attribute_figures(tagger)
     report.failed = dict(inputs.failed)
@@ -336,4 +342,5 @@ def tag_catalog(
             have = sum(1 for pid in applicable if recorded.get(str(pid), {}).get("tags", {}).get(name))
             report.coverage[name] = round(have / len(applicable), 4)
     report.seconds = time.perf_counter() - started
+    timings["tag"] = report.seconds - timings["features"] - timings["fit"]
     return report

@@ -86,6 +86,9 @@ def print_tag_report(data: dict[str, Any]) -> None:
         highlight=False,
     )
     out.print(f"catalog coverage: {coverage}", highlight=False)
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in data.get("timings", {}).items())
+    if steps:
+        out.print(f"time: {steps}", highlight=False)
     if data["tagged"] or data["cleared"]:
         out.print(
             "descriptions now name the attributes: run `fashion-search embed` (it re-embeds only the "

@@ -34,9 +34,9 @@ import numpy as np
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from fashion_search.domain import PRODUCT_FIELDS, SPACES, Filter, Hit, Product
+from fashion_search.domain import ATTRIBUTE_FIELDS, PRODUCT_FIELDS, SPACES, Filter, Hit, Product
 from fashion_search.errors import ConfigurationError, StoreError, ValidationError
-from fashion_search.index.sql import FALSE, TRUE, filter_sql, ids_sql
+from fashion_search.index.sql import FALSE, TRUE, attribute_values_sql, filter_sql, ids_sql
 from fashion_search.store.postgres import (
     MAX_HNSW_DIM,
     PRODUCT_COLUMNS,
@@ -386,8 +386,9 @@ class PgVectorIndex:
         Products without a value are not counted; values with no matching product are left out.
         """
         for name in fields:
-            if name not in _TEXT_FIELDS:
-                raise ValidationError(f"cannot count facet {name!r}; text fields: {', '.join(_TEXT_FIELDS)}")
+            if name not in _TEXT_FIELDS and name not in ATTRIBUTE_FIELDS:
+                known = ", ".join(_TEXT_FIELDS + tuple(sorted(ATTRIBUTE_FIELDS)))
+                raise ValidationError(f"cannot count facet {name!r}; text fields: {known}")
         condition, params = filter_sql(where)
         out: dict[str, dict[str, int]] = {}
         with self.store.connection() as conn:
@@ -395,14 +396,19 @@ class PgVectorIndex:
                 if condition is FALSE:
                     out[name] = {}
                     continue
-                column = sql.Identifier("p", name)
-                rows = conn.execute(
-                    sql.SQL(
+                if name in ATTRIBUTE_FIELDS:
+                    # A product with several values of an attribute counts once under each.
+                    query = sql.SQL(
+                        "SELECT v, count(DISTINCT p.id) FROM products p, unnest({values}) AS v "
+                        "WHERE {cond} GROUP BY v"
+                    ).format(values=attribute_values_sql(name), cond=condition)
+                else:
+                    column = sql.Identifier("p", name)
+                    query = sql.SQL(
                         "SELECT {col}, count(*) FROM products p "
                         "WHERE {cond} AND {col} IS NOT NULL GROUP BY {col}"
-                    ).format(col=column, cond=condition),
-                    params,
-                ).fetchall()
+                    ).format(col=column, cond=condition)
+                rows = conn.execute(query, params).fetchall()
                 # Sorted here, not by PostgreSQL: its collation may order text unlike Python.
                 out[name] = {v: int(n) for v, n in sorted(rows, key=lambda r: (-int(r[1]), r[0]))}
         return out

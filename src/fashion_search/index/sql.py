@@ -1,7 +1,8 @@
 """Filters as parameterised SQL for PostgreSQL: ``Filter`` -> a ``WHERE`` fragment and its values.
 
-Column names come from a fixed whitelist (the product fields filters may name) and every value is a
-bound parameter, so no filter value ever becomes SQL text. Null handling follows
+Column names come from a fixed whitelist (the product fields filters may name; attribute fields read
+the ``attributes`` JSON under a whitelisted key) and every value is a bound parameter, so no filter
+value ever becomes SQL text. Null handling follows
 :meth:`fashion_search.domain.Filter.matches` exactly: ``=``, ``in`` and ranges never match a null
 value, ``!=`` and ``not in`` always do.
 
@@ -17,7 +18,15 @@ from typing import Any, LiteralString
 
 from psycopg import sql
 
-from fashion_search.domain import PRODUCT_FIELDS, RANGE_OPS, Condition, Filter, Op
+from fashion_search.domain import (
+    ATTRIBUTE_FIELDS,
+    ATTRIBUTE_SEPARATOR,
+    PRODUCT_FIELDS,
+    RANGE_OPS,
+    Condition,
+    Filter,
+    Op,
+)
 from fashion_search.errors import FilterError, ValidationError
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -46,10 +55,58 @@ def _check_value(c: Condition, kind: type, value: Any) -> None:
         raise FilterError(f"filter value for {c.field!r} must be a number, got {value!r}")
 
 
+_SEPARATOR = ATTRIBUTE_SEPARATOR.strip()
+
+
+def attribute_values_sql(field: str, alias: str = "p") -> sql.Composable:
+    """The values of attribute field ``field`` (``attr_material``) of a product as a ``text[]``
+    (NULL when it has none), split and trimmed as :func:`fashion_search.domain.attribute_values`."""
+    name = ATTRIBUTE_FIELDS.get(field)
+    if name is None:
+        raise FilterError(f"unknown attribute field {field!r}")
+    return sql.SQL("array_remove(regexp_split_to_array(btrim({col} ->> {key}), {sep}), '')").format(
+        col=sql.Identifier(alias, "attributes"),
+        key=sql.Literal(name),
+        sep=sql.Literal(rf"\s*{_SEPARATOR}\s*"),
+    )
+
+
+def _attribute_condition_sql(c: Condition, op: Op, alias: str) -> tuple[sql.Composable, list[Any]]:
+    """A condition on a multi-valued attribute: does the product have (any of) the value(s)?
+
+    A value that could never come out of the split (empty, padded, holding the separator or a NUL)
+    matches nothing, as in :meth:`fashion_search.domain.Filter.matches`.
+    """
+    if op in RANGE_OPS:
+        raise FilterError(f"range operator {op.value!r} needs a numeric field; {c.field!r} is text")
+    if op in (Op.IN, Op.NOT_IN):
+        if isinstance(c.value, str | bytes) or not isinstance(c.value, Iterable):
+            raise FilterError(f"operator {op.value!r} on {c.field!r} needs a list of values")
+        values = list(c.value)
+    else:
+        values = [c.value]
+    for v in values:
+        _check_value(c, str, v)
+    kept = sorted({v for v in values if v and v == v.strip() and _SEPARATOR not in v and _storable(str, v)})
+    positive = op in (Op.EQ, Op.IN)
+    if not kept:
+        return (FALSE if positive else TRUE), []
+    overlap = sql.SQL("COALESCE({values} && %s::text[], FALSE)").format(
+        values=attribute_values_sql(c.field, alias)
+    )
+    return (overlap if positive else sql.SQL("NOT {}").format(overlap)), [kept]
+
+
 def condition_sql(c: Condition, alias: str = "p") -> tuple[sql.Composable, list[Any]]:
     """One condition over the products table aliased ``alias``: SQL fragment and its parameters."""
     if not isinstance(c, Condition):
         raise FilterError(f"a filter holds conditions, got {type(c).__name__}")
+    if c.field in ATTRIBUTE_FIELDS:
+        try:
+            attr_op = Op(c.op)
+        except ValueError:
+            raise FilterError(f"unknown filter operator {c.op!r} for field {c.field!r}") from None
+        return _attribute_condition_sql(c, attr_op, alias)
     kind = PRODUCT_FIELDS.get(c.field)
     if kind is None:
         raise FilterError(f"unknown filter field {c.field!r}")

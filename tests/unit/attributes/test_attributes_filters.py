@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,14 +88,42 @@ def test_both_dialects_read_attribute_filters() -> None:
     assert reference(from_dict(to_dict(json_where))) == [2, 3]
 
 
-@pytest.fixture(params=["exact", "hnsw"])
-def index(request: pytest.FixtureRequest) -> ExactIndex:
-    idx: ExactIndex = ExactIndex() if request.param == "exact" else HnswIndex()
+def _filled(idx: Any) -> Any:
     items = products()
     idx.upsert_products(items)
     rng = np.random.default_rng(0)
     idx.upsert("text", [p.id for p in items], rng.standard_normal((len(items), 8)).astype(np.float32))
     return idx
+
+
+@pytest.fixture(params=["exact", "hnsw"])
+def index(request: pytest.FixtureRequest) -> ExactIndex:
+    return _filled(ExactIndex() if request.param == "exact" else HnswIndex())
+
+
+@pytest.fixture(
+    params=[
+        "exact",
+        "hnsw",
+        pytest.param("pgvector-exact", marks=pytest.mark.postgres),
+        pytest.param("pgvector-hnsw", marks=pytest.mark.postgres),
+    ]
+)
+def any_index(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Every backend, PostgreSQL included (it reads attributes from the products' JSON)."""
+    if not request.param.startswith("pgvector"):
+        yield _filled(ExactIndex() if request.param == "exact" else HnswIndex())
+        return
+    from fashion_search.index.pgvector import PgVectorIndex
+
+    uri = request.getfixturevalue("postgres_uri")
+    schema = request.getfixturevalue("postgres_schema")
+    options: dict[str, Any] = {"mode": "exact"} if request.param.endswith("exact") else {"exact_max_rows": 0}
+    idx = PgVectorIndex.open(uri, schema=schema, **options)
+    try:
+        yield _filled(idx)
+    finally:
+        idx.close()
 
 
 def _all_filters() -> list[Filter]:
@@ -113,7 +143,8 @@ def _all_filters() -> list[Filter]:
     ]
 
 
-def test_indexes_agree_with_the_reference_on_every_filter(index: ExactIndex) -> None:
+def test_indexes_agree_with_the_reference_on_every_filter(any_index: Any) -> None:
+    index = any_index
     query = np.ones(8, dtype=np.float32)
     for where in _all_filters():
         expected = reference(where)
@@ -123,7 +154,8 @@ def test_indexes_agree_with_the_reference_on_every_filter(index: ExactIndex) -> 
         assert [p.id for p in listed] == expected and total == len(expected)
 
 
-def test_facets_count_each_value_of_multi_valued_attributes(index: ExactIndex) -> None:
+def test_facets_count_each_value_of_multi_valued_attributes(any_index: Any) -> None:
+    index = any_index
     facets = index.facets(None, tuple(ATTRIBUTE_FIELDS))
     assert facets["attr_material"] == {"leather": 2, "denim": 1}
     assert facets["attr_details"] == {"pockets": 2, "zipper": 2}
@@ -133,7 +165,8 @@ def test_facets_count_each_value_of_multi_valued_attributes(index: ExactIndex) -
     assert men == {"attr_details": {"zipper": 2, "pockets": 1}, "attr_material": {"leather": 2}}
 
 
-def test_browse_facets_hold_the_attributes_in_use(index: ExactIndex) -> None:
+def test_browse_facets_hold_the_attributes_in_use(any_index: Any) -> None:
+    index = any_index
     facets = ProductBrowser(index).facets(Filter((condition("attr_material", "=", "leather"),)))
     assert facets["attr_material"] == {"leather": 2}
     assert facets["attr_details"] == {"pockets": 1, "zipper": 1}
