@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fashion_search.domain import Op
+from fashion_search.domain import Op, Product
 from fashion_search.search.query import ParsedQuery, parse_query
 from fashion_search.search.vocabulary import Facet, Vocabulary, phrase_tokens, scan_tokens
 from fashion_search.stylist.base import ToolCall, TurnContext
@@ -304,6 +304,18 @@ _COUNT = re.compile(
     r"(?:options|ideas|items|products|things|pieces|suggestions|picks|choices|alternatives|of them|more)\b",
     re.IGNORECASE,
 )
+_COUNT_BEFORE_ITEM = re.compile(
+    r"(?<![\w.$€£₹])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+NOT_A_COUNT_BEFORE = frozenset(
+    "size sizes under below over above than upto up to around about for of at within max min budget "
+    "uk us eu".split()
+)
+NOT_A_COUNT_AFTER = frozenset(
+    "dollar dollars usd bucks buck euro euros eur pound pounds gbp rupee rupees rs inr inch inches cm "
+    "year years yr yrs old piece".split()
+)
 SPLIT_WORDS = frozenset({"and", "plus", "with", "&"})
 
 
@@ -319,9 +331,21 @@ def _find(keys: Sequence[str], phrase: tuple[str, ...]) -> int:
     return -1
 
 
+NEGATION_PHRASES = re.compile(
+    r"\b(?:(?:i|we)\s+)?(?:do\s*n[o']?t|don't|does\s*n[o']?t|never)\s+"
+    r"(?:like|want|love|fancy|wear|need|care for)\b"
+    r"|\b(?:(?:i|we)\s+)?(?:hate|dislike|avoid|can'?t stand|am not into|'m not into|not into)\b"
+    r"|\b(?:anything|something)\s+but\b|\bother than\b|\bnothing in\b|\bnothing\b(?=\s+\w+\s*[,.;!?]|\s*$)",
+    re.IGNORECASE,
+)
+"""How shoppers say what they don't want ("I don't like black", "anything but red"); each becomes
+"not", which the query understanding reads as an exclusion."""
+
+
 def clean_text(message: str) -> str:
     """The message without chat filler, for the search text (never empty if the message is not)."""
-    text = FILLER.sub(" ", message)
+    text = NEGATION_PHRASES.sub(" not ", message)
+    text = FILLER.sub(" ", text)
     text = " ".join(text.split()).strip(" ,.;:!?")
     return text or " ".join(message.split())
 
@@ -365,13 +389,32 @@ def _gender(parsed: ParsedQuery, keys: Sequence[str]) -> str | None:
     return None
 
 
-def _count(message: str) -> int | None:
-    m = _COUNT.search(message)
-    if m is None:
-        return None
-    raw = m.group(1).lower()
+def _number(raw: str) -> int | None:
+    raw = raw.lower()
     value = NUMBER_WORDS.get(raw) or (int(raw) if raw.isdigit() else None)
     return value if value and 1 <= value <= 20 else None
+
+
+def _count(message: str, parsed: ParsedQuery, prices: set[float]) -> int | None:
+    """How many products were asked for: "3 options", "five ideas", or a number before the item
+    ("3 watches", "two black dresses"), never a price."""
+    m = _COUNT.search(message)
+    if m is not None:
+        return _number(m.group(1))
+    for term in parsed.terms:
+        if term.facet is not Facet.ARTICLE_TYPE or term.role != "filter":
+            continue
+        before = _COUNT_BEFORE_ITEM.search(parsed.text[: term.start])
+        if before is None:
+            continue
+        words = [k for _, _, k in scan_tokens(parsed.text[: before.start()].lower())]
+        between = {k for _, _, k in scan_tokens(before.group(0).lower())}
+        if (words and words[-1] in NOT_A_COUNT_BEFORE) or between & NOT_A_COUNT_AFTER:
+            continue  # "size 10 sneakers", "under 3 watches", "15 dollar t-shirts"
+        value = _number(before.group(1))
+        if value is not None and float(value) not in prices:
+            return value
+    return None
 
 
 def _occasion(keys: Sequence[str], occasions: Sequence[Occasion], outfit_words: bool) -> Occasion | None:
@@ -451,8 +494,13 @@ def read_request(
     vocabulary: Vocabulary,
     occasions: Sequence[Occasion],
     is_product: Callable[[int], bool],
+    kind_of: Callable[[str], str | None] | None = None,
 ) -> Request:
-    """Understand ``turn.message`` in its conversation (see the module docstring)."""
+    """Understand ``turn.message`` in its conversation (see the module docstring).
+
+    ``kind_of`` names the kind of an article type (see :func:`product_kind`), so that "the shoes"
+    finds the sandals of the last answer when no shoes were in it.
+    """
     message = " ".join(turn.message.split())
     keys = [k for _, _, k in scan_tokens(message.lower())]
     text = clean_text(message)
@@ -489,6 +537,9 @@ def read_request(
         anchor = Anchor(picked.product.id, f"{position} from my last answer")
     elif last and image_ref is None and (complete or similar or cheaper or pricier or pronoun):
         typed = [r for r in last if r.product.article_type in article_types]
+        if not typed and kind_of is not None:
+            kinds = {kind_of(t) for t in article_types} - {None}
+            typed = [r for r in last if product_kind(r.product) in kinds]
         if typed and (complete or similar or cheaper or pricier):
             anchor = Anchor(typed[0].product.id, f"the {typed[0].product.article_type} from my last answer")
         elif pronoun or not article_types:
@@ -511,7 +562,7 @@ def read_request(
         "pricier": pricier,
         "each": _has(keys, EACH_CUES),
         "for_me": _has(keys, RECOMMEND_CUES),
-        "count": _count(message),
+        "count": _count(message, parsed, price_values),
     }
 
     def make(intent: Intent, **extra: object) -> Request:
@@ -554,6 +605,14 @@ def read_request(
     if previous_search and filters_said and not article_types and occasion is None and len(keys) <= 8:
         return make(Intent.REFINE)
     return make(Intent.SEARCH, segments=_segments(parsed, text))
+
+
+def product_kind(product: Product) -> str | None:
+    """A product's kind, coarser than its article type: footwear is one kind (shoes, sandals, flip
+    flops), anything else is its sub-category (topwear, bottomwear, watches, bags, ...)."""
+    if product.master_category == "Footwear":
+        return "Footwear"
+    return product.sub_category or product.master_category
 
 
 SEARCH_TOOLS = frozenset({"search_by_text", "search_similar_by_image"})

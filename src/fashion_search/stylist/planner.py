@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ from fashion_search.search.vocabulary import Facet
 from fashion_search.stylist.base import ToolCall, TurnContext
 from fashion_search.stylist.budget import BudgetSplit, PriceGuide
 from fashion_search.stylist.findings import Findings, Pick, Section
-from fashion_search.stylist.intent import Intent, Request, last_search_call, read_request
+from fashion_search.stylist.intent import Intent, Request, last_search_call, product_kind, read_request
 from fashion_search.stylist.occasions import (
     MENSWEAR,
     WOMENSWEAR,
@@ -79,6 +80,8 @@ class CatalogFacts:
         self.toolbox = toolbox
         self._guide: PriceGuide | None = None
         self._guide_of: object = None
+        self._kinds: dict[str, str] | None = None
+        self._kinds_of: object = None
 
     def prices(self) -> PriceGuide:
         products = self.toolbox.services.products()
@@ -87,6 +90,19 @@ class CatalogFacts:
             self._guide = PriceGuide(products.values())
             self._guide_of = products
         return self._guide
+
+    def kind_of(self, article_type: str) -> str | None:
+        """The kind (:func:`product_kind`) most products of ``article_type`` have in this catalog."""
+        products = self.toolbox.services.products()
+        if self._kinds is None or self._kinds_of is not products:
+            counts: dict[str, Counter[str]] = {}
+            for product in products.values():
+                kind = product_kind(product)
+                if product.article_type and kind:
+                    counts.setdefault(product.article_type, Counter())[kind] += 1
+            self._kinds = {t: c.most_common(1)[0][0] for t, c in counts.items()}
+            self._kinds_of = products
+        return self._kinds.get(article_type)
 
     def present_types(self, types: Sequence[str]) -> tuple[str, ...]:
         known = set(self.toolbox.vocabulary().values(Facet.ARTICLE_TYPE))
@@ -132,6 +148,7 @@ class Planner:
             self.toolbox.vocabulary(),
             self.occasions,
             lambda pid: self.toolbox.product(pid) is not None,
+            self.facts.kind_of,
         )
 
     def run(self, turn: TurnContext) -> tuple[Findings, list[ToolResult]]:
@@ -219,6 +236,8 @@ class _Run:
     def _describe(self, args: Mapping[str, Any], text: str) -> str:
         parts = [text.strip() or "products"]
         limits = []
+        if args.get("exclude_colours"):
+            limits.append("nothing in " + " or ".join(args["exclude_colours"]))
         if args.get("min_price") is not None and args.get("max_price") is not None:
             limits.append(f"between {money(args['min_price'])} and {money(args['max_price'])}")
         elif args.get("max_price") is not None:
@@ -326,7 +345,10 @@ class _Run:
                 return
             args["product_id"] = anchor.id
             # "Like this" keeps what it is and who it is for, unless the shopper says otherwise.
-            if not args["article_types"] and anchor.article_type:
+            # Words that only named it loosely ("the shoes" for sandals) keep its own type too.
+            kind = product_kind(anchor)
+            loose = all(self.planner.facts.kind_of(t) == kind for t in args["article_types"])
+            if anchor.article_type and anchor.article_type not in args["article_types"] and loose:
                 args["article_types"] = [anchor.article_type]
             if args["gender"] is None:
                 args["gender"] = self._gender_like(anchor)

@@ -13,7 +13,7 @@ import pytest
 
 from fashion_search.domain import Product
 from fashion_search.stylist import Stylist, StylistReply
-from fashion_search.stylist.planner import money
+from fashion_search.stylist.planner import DEFAULT_K, money
 
 SNEAKERS = {"Casual Shoes", "Sports Shoes"}
 MEN = {"Men", "Unisex"}
@@ -303,6 +303,116 @@ def test_follow_up_without_a_previous_answer_asks_back(stylist: Stylist) -> None
     reply = stylist.chat("something like this but cheaper")
     assert reply.tool_calls == () and reply.products == ()
     assert "which" in reply.answer.lower()
+
+
+def test_what_goes_with_it_after_asking_about_a_product(
+    stylist: Stylist, catalog: dict[int, Product]
+) -> None:
+    shirt = _a_mens_shirt(catalog)
+    first = stylist.chat(f"tell me about {shirt.id}")
+    reply = stylist.chat("what goes with it?", session_id=first.session_id)
+    assert tools(reply) == ["complete_the_look"]
+    assert reply.tool_calls[0].arguments["product_id"] == shirt.id
+    assert {r.role for r in reply.products} >= {"bottom", "footwear"}
+    assert all(p.gender in MEN for p in products(reply))
+    names_all(reply)
+
+
+def test_the_shoes_of_an_outfit_but_cheaper(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    outfit = stylist.chat("date night outfit for women under 120")
+    assert sum(p.price or 0 for p in products(outfit)) <= 119.99
+    shoes = next(r.product for r in outfit.products if r.role == "footwear")
+    # "the shoes" names the outfit's footwear even when it is a pair of sandals.
+    reply = stylist.chat("something similar to the shoes but cheaper", session_id=outfit.session_id)
+    assert tools(reply) == ["search_similar_by_image"]
+    args = reply.tool_calls[0].arguments
+    assert args["product_id"] == shoes.id and args["article_types"] == [shoes.article_type]
+    assert args["gender"] == "Women" and args["max_price"] < (shoes.price or 0)
+    allowed = matching(
+        catalog,
+        lambda p: (
+            p.article_type == shoes.article_type
+            and p.gender in WOMEN
+            and (p.price or 1e9) < (shoes.price or 0)
+        ),
+    )
+    assert {p.id for p in products(reply)} <= allowed
+    if allowed:
+        assert reply.products and shoes.name in reply.answer
+        names_all(reply)
+    else:
+        assert "Nothing cheaper" in reply.answer
+
+
+# -- how shoppers say things ------------------------------------------------------------------------
+
+
+def test_i_dont_like_black_excludes_it(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    allowed = matching(
+        catalog, lambda p: p.article_type in SNEAKERS and p.gender in WOMEN and p.base_colour != "Black"
+    )
+    reply = stylist.chat("I don't like black, show me sneakers for women")
+    assert tools(reply) == ["search_by_text"]
+    args = reply.tool_calls[0].arguments
+    assert args["exclude_colours"] == ["Black"] and "colours" not in args
+    assert products(reply) and {p.id for p in products(reply)} <= allowed
+    assert "nothing in Black" in reply.answer
+    names_all(reply)
+
+
+def test_anything_but_red(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    reply = stylist.chat("anything but red, t-shirts for men")
+    args = reply.tool_calls[0].arguments
+    assert args["exclude_colours"] == ["Red"] and args["article_types"] == ["Tshirts"]
+    assert products(reply)
+    assert all(
+        p.base_colour != "Red" and p.article_type == "Tshirts" and p.gender in MEN for p in products(reply)
+    )
+    names_all(reply)
+
+
+def test_a_number_before_the_item_is_how_many(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    reply = stylist.chat("show me 3 watches for women")
+    assert reply.tool_calls[0].arguments["k"] == 3
+    assert len(reply.products) == 3
+    assert all(p.article_type == "Watches" and p.gender in WOMEN for p in products(reply))
+    names_all(reply)
+    # A size is not a count.
+    sized = stylist.chat("size 10 sneakers for women")
+    assert sized.tool_calls[0].arguments["k"] == DEFAULT_K
+
+
+def test_a_price_range(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    reply = stylist.chat("casual shirts between 30 and 60 dollars")
+    args = reply.tool_calls[0].arguments
+    assert (args["min_price"], args["max_price"]) == (30, 60) and args["usages"] == ["Casual"]
+    assert products(reply)
+    assert all(30 <= (p.price or 0) <= 60 and p.article_type == "Shirts" for p in products(reply))
+    assert "between $30 and $60" in reply.answer
+    names_all(reply)
+
+
+def test_running_shoes_for_women_under_80(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    reply = stylist.chat("running shoes for women under 80")
+    assert tools(reply) == ["search_by_text"]
+    assert products(reply)
+    assert all(
+        p.article_type == "Sports Shoes" and p.gender in WOMEN and (p.price or 1e9) < 80
+        for p in products(reply)
+    )
+    names_all(reply)
+
+
+def test_cheaper_options_of_a_search(stylist: Stylist) -> None:
+    first = stylist.chat("watches for men")
+    prices = sorted(p.price or 0 for p in products(first))
+    middle = prices[len(prices) // 2]
+    reply = stylist.chat("show me cheaper options", session_id=first.session_id)
+    args = reply.tool_calls[0].arguments
+    assert args["max_price"] == round(middle - 0.01, 2) and args["gender"] == "Men"
+    assert products(reply)
+    assert all(p.article_type == "Watches" and (p.price or 1e9) < middle for p in products(reply))
+    names_all(reply)
 
 
 # -- the shopper ------------------------------------------------------------------------------------
