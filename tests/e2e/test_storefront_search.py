@@ -160,5 +160,5 @@ def test_no_match_shows_an_empty_state_and_a_way_out(browser: Any) -> None:
     browser.wait_results()
     expect(page.get_by_test_id("empty")).to_be_hidden()
     assert len(browser.card_ids()) == PAGE_SIZE
-    assert "min=" not in page.url
+    page.wait_for_url(lambda url: "min=" not in url)
     assert browser.unexpected_errors() == []

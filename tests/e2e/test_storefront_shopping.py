@@ -177,7 +177,7 @@ def test_switching_persona_shows_their_profile_and_picks(browser: Any) -> None:
     # Back to a guest: no panel, no user in the URL.
     page.get_by_test_id("persona-select").select_option("")
     expect(page.get_by_test_id("persona-panel")).to_be_hidden()
-    assert "user=" not in page.url
+    page.wait_for_url(lambda url: "user=" not in url)
     assert browser.unexpected_errors() == []
 
 
@@ -225,7 +225,7 @@ def test_product_page_shows_attributes_similar_items_and_the_complete_look(brows
     page.wait_for_selector("#product-dialog[data-state=ready]")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    assert "product=" not in page.url
+    page.wait_for_url(lambda url: "product=" not in url)
     assert browser.unexpected_errors() == []
 
 
