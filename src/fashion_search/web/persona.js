@@ -39,7 +39,7 @@ function priceText(price) {
     "p",
     { class: "price-band", "data-testid": "price-band" },
     h("strong", {}, `${formatPrice(price.p25)} – ${formatPrice(price.p75)}`),
-    h("span", { class: "muted small" }, ` usually · average ${formatPrice(price.avg)}`),
+    h("span", { class: "muted small" }, `where most of their buys fall · average ${formatPrice(price.avg)}`),
   );
 }
 
@@ -161,6 +161,13 @@ export function createPersona(shop) {
     );
     shown = { id: user.id, profile, ids };
     applyFold();
+    // The picks scroll sideways: bring the first new one into view (without moving the page).
+    const firstNew = panel.querySelector("[data-testid=recommendations] [data-testid=card-badge]");
+    if (firstNew) {
+      const row = firstNew.closest("[data-testid=recommendations]");
+      const card = firstNew.closest("[data-testid=product-card]");
+      row.scrollLeft = Math.max(0, card.offsetLeft - row.offsetLeft - 8);
+    }
   }
 
   /**
