@@ -349,8 +349,10 @@ class Loop:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
         outcomes["kills"] = self._kills
-        outcomes["ready_seconds"] = [round(min(ready_seconds), 1), round(max(ready_seconds), 1)]
-        self.summary["server"] = outcomes
+        self.summary["server"] = {
+            **outcomes,
+            "ready_seconds": [round(min(ready_seconds), 1), round(max(ready_seconds), 1)],
+        }
 
     @staticmethod
     def _verify_server_state(url: str, data_dir: Path, acked: list[tuple[int, datetime]]) -> None:
@@ -426,7 +428,8 @@ def _wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 180) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise CheckFailed(f"the server exited with {process.returncode}: {process.stderr.read()[-1500:]}")
+            err = process.stderr.read() if process.stderr is not None else ""
+            raise CheckFailed(f"the server exited with {process.returncode}: {err[-1500:]}")
         try:
             if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
                 return
