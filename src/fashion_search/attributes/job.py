@@ -135,25 +135,34 @@ def load_or_fit_tagger(
     seed: int = 0,
     target_precision: float = TARGET_PRECISION,
     progress: Progress | None = None,
+    bank: PromptBank | None = None,
 ) -> tuple[AttributeTagger, bool]:
-    """The saved tagger of ``work_dir`` when it fits this embedder, else a newly fitted one (saved)."""
+    """The saved tagger of ``work_dir`` when it was fitted for this embedder with the same seed and
+    target precision, else a newly fitted one (saved). ``bank`` caches prompt vectors to share."""
     work_dir = Path(work_dir)
     if not refit and (work_dir / TAGGER_FILE).is_file():
         try:
             tagger = AttributeTagger.load(work_dir)
         except ModelError:
             tagger = None
-        if tagger is not None and tagger.embedder_name == embedder.name:
+        if (
+            tagger is not None
+            and tagger.embedder_name == embedder.name
+            and tagger.info.get("seed") == seed
+            and tagger.info.get("target_precision") == target_precision
+        ):
             return tagger, False
     with_inputs = set(inputs.ids.tolist())
     kept = [p for p in products if p.id in with_inputs]
     if not kept:
         raise ValidationError("no product has a readable photo: there is nothing to fit the tagger on")
     split = split_ids([p.id for p in kept], embedder, seed=seed)
-    bank = PromptBank(default_attributes(), embedder.embed_texts)
+    if bank is None:
+        bank = PromptBank(default_attributes(), embedder.embed_texts)
     tagger = fit_tagger(
         kept, inputs, split, bank, embedder.name, target_precision=target_precision, progress=progress
     )
+    tagger.info["seed"] = seed
     tagger.save(work_dir)
     return tagger, True
 
@@ -232,6 +241,7 @@ def tag_products(
     inputs = photo_inputs(embedder, sorted(photos.items()), Path(work_dir) / "features", progress=progress)
     timings["features"] = time.perf_counter() - started
     started = time.perf_counter()
+    bank = PromptBank(default_attributes(), embedder.embed_texts)
     tagger, refitted = load_or_fit_tagger(
         list(products),
         embedder,
@@ -241,12 +251,12 @@ def tag_products(
         seed=seed,
         target_precision=target_precision,
         progress=progress,
+        bank=bank,
     )
     timings["fit"] = time.perf_counter() - started
     started = time.perf_counter()
     with_inputs = set(inputs.ids.tolist())
     kept = [p for p in products if p.id in with_inputs]
-    bank = PromptBank(tagger.specs, embedder.embed_texts)
     tags: dict[int, dict[str, list[TaggedValue]]] = {}
     for start in range(0, len(kept), batch_size):
         batch = kept[start : start + batch_size]
@@ -280,6 +290,7 @@ def tag_catalog(
     specs = default_attributes()
     inputs = photo_inputs(embedder, sorted(photos.items()), work_dir / "features", progress=progress)
     timings = {"features": time.perf_counter() - started}
+    bank = PromptBank(specs, embedder.embed_texts)
     tagger, refitted = load_or_fit_tagger(
         products,
         embedder,
@@ -289,6 +300,7 @@ def tag_catalog(
         seed=seed,
         target_precision=target_precision,
         progress=progress,
+        bank=bank,
     )
     timings["fit"] = time.perf_counter() - started - timings["features"]
     report = TagReport(tagger.version, refitted, products_seen=len(products), timings=timings)
@@ -317,7 +329,6 @@ def tag_catalog(
             recorded[str(pid)] = {"key": _NO_PHOTO, "tags": {}}
         report.cleared = len(cleared)
         _write_state(work_dir, state)
-    bank = PromptBank(specs, embedder.embed_texts)
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
         batch_products = [p for p, _ in batch]

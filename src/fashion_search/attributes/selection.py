@@ -234,7 +234,10 @@ def fit_tagger(
     missing = [i for part in (split.train, split.val, split.test) for i in part if i not in present]
     if missing:
         raise ValidationError(f"{len(missing)} split ids have no photo inputs, e.g. {missing[:5]}")
-    bank.prepare(sorted({item_word(by_id[i]) for i in present}))
+    for name, spec in specs.items():
+        # Only the kinds of product an attribute applies to need its prompts.
+        items = {item_word(by_id[i]) for i in present if spec.applies_to(by_id[i])}
+        bank.prepare(sorted(items), [name])
     choices: dict[str, AttributeChoice] = {}
     for done, (name, spec) in enumerate(specs.items(), start=1):
         choices[name] = _fit_attribute(spec, split, by_id, inputs, bank, target_precision)

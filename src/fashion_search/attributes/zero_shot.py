@@ -26,9 +26,11 @@ class PromptBank:
         self._encode = encode
         self._table: dict[tuple[str, str], np.ndarray] = {}
 
-    def prepare(self, items: Sequence[str]) -> None:
-        """Encode every attribute's prompts for the given product words in one go."""
-        wanted = [(name, item) for item in sorted(set(items)) for name in self.specs]
+    def prepare(self, items: Sequence[str], names: Sequence[str] | None = None) -> None:
+        """Encode the prompts of the attributes ``names`` (default: all) for the given product words
+        in one go; pairs already encoded are skipped."""
+        chosen = list(self.specs) if names is None else [n for n in names if n in self.specs]
+        wanted = [(name, item) for item in sorted(set(items)) for name in chosen]
         wanted = [key for key in wanted if key not in self._table]
         if not wanted:
             return
@@ -53,7 +55,7 @@ class PromptBank:
         """``(n_values, dim)`` unit prompt vectors of attribute ``name`` for ``item``."""
         key = (name, item)
         if key not in self._table:
-            self.prepare([item])
+            self.prepare([item], [name])
         return self._table[key]
 
 
@@ -63,7 +65,7 @@ def zero_shot_scores(bank: PromptBank, name: str, vectors: np.ndarray, items: Se
     out = np.zeros((len(items), n_values), dtype=np.float32)
     if not len(items):
         return out
-    bank.prepare(items)
+    bank.prepare(items, [name])
     groups: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         groups.setdefault(item, []).append(i)

@@ -137,5 +137,6 @@ def test_tag_products_and_descriptions_without_a_store(store: SqliteStore, tmp_p
     # Other keys survive enrichment and its removal.
     assert enriched[1].attributes["care"] == "machine wash"
     assert apply_attributes([enriched[1]], {})[0].attributes == {"care": "machine wash"}
-    # A second call reuses the fitted tagger.
+    # A second call reuses the fitted tagger; another split seed fits a new one.
     assert not tag_products(products, FakeEmbedder(64), tmp_path / "images", tmp_path / "work").refitted
+    assert tag_products(products, FakeEmbedder(64), tmp_path / "images", tmp_path / "work", seed=1).refitted
