@@ -27,6 +27,9 @@ class AttributeFigures:
     """Share of the test products the attribute applies to that got a value (confident enough)."""
     confident_accuracy: float | None
     """Accuracy of the values actually given (the labelled test products above the threshold)."""
+    accuracy_by_source: dict[str, float]
+    """Accuracy of the kept method per label source: ``name`` (the product name says it) and
+    ``metadata`` (implied by usage or article type, which a method may learn from the kind alone)."""
     zero_shot_accuracy: float | None
     head_accuracy: float | None
     """None when no head could be trained (too few labels)."""
@@ -58,6 +61,7 @@ def figures_from_evaluation(name: str, method: str, evaluation: Mapping[str, Any
         accuracy=_float(kept.get("accuracy")),
         coverage=float(kept.get("coverage", 0.0)),
         confident_accuracy=_float(kept.get("confident_accuracy")),
+        accuracy_by_source={str(k): float(v) for k, v in kept.get("accuracy_by_source", {}).items()},
         zero_shot_accuracy=_float(evaluation.get(ZERO_SHOT, {}).get("accuracy")),
         head_accuracy=_float(evaluation.get(HEAD, {}).get("accuracy")),
         majority_accuracy=_float(majority.get("accuracy")),

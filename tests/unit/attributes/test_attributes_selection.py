@@ -107,6 +107,7 @@ def test_figures_report_accuracy_and_coverage_per_attribute(fitted: Any) -> None
     assert 0.8 <= sleeve.coverage <= 1.0
     assert sleeve.confident_accuracy is not None and sleeve.confident_accuracy >= 0.9
     assert figures["pattern"].majority_accuracy is not None
+    assert sleeve.accuracy_by_source == {"name": sleeve.accuracy}
     assert sleeve.to_dict()["name"] == "sleeve_length"
 
 
