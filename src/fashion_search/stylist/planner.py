@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fashion_search.domain import Product
@@ -776,8 +776,15 @@ class _Run:
         result, dropped = self._search_relaxing(args)
         candidates = [i.product for i in result.items]
         if any_adult:
+            # Nobody said it was for a child: when only kids' pieces came back, ask for grown-ups'.
+            if candidates and not _grown_up(candidates):
+                for gender_asked in ("Women", "Men"):
+                    result, dropped = self._search_relaxing({**args, "gender": gender_asked})
+                    if _grown_up(i.product for i in result.items):
+                        candidates = [i.product for i in result.items]
+                        break
             adults = [p for p in candidates if p.gender in ("Men", "Women")]
-            candidates = adults or candidates
+            candidates = adults or _grown_up(candidates)
         if not candidates:
             return None
         n = len(candidates)
@@ -816,6 +823,11 @@ class _Run:
         reasons.extend(relaxed)
         reason = "; ".join(reasons)
         return Pick(product, reason[:1].upper() + reason[1:], role_name(slot, product))
+
+
+def _grown_up(products: Iterable[Product]) -> list[Product]:
+    """The products that are not for children."""
+    return [p for p in products if p.gender not in ("Boys", "Girls")]
 
 
 def _weight(guide: PriceGuide, slot: Slot, types: tuple[str, ...]) -> float:

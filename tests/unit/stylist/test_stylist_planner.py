@@ -7,13 +7,17 @@ itself, and that the answer names every product it returns (name, id and price).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from fashion_search.domain import Product
-from fashion_search.stylist import Stylist, StylistReply
+from fashion_search.stylist import Stylist, StylistReply, Toolbox, ToolResult
+from fashion_search.stylist.offline import OfflineChatModel
 from fashion_search.stylist.planner import DEFAULT_K, money
+from fashion_search.stylist.tools import ToolContext
 
 SNEAKERS = {"Casual Shoes", "Sports Shoes"}
 MEN = {"Men", "Unisex"}
@@ -342,6 +346,36 @@ def test_the_shoes_of_an_outfit_but_cheaper(stylist: Stylist, catalog: dict[int,
         names_all(reply)
     else:
         assert "Nothing cheaper" in reply.answer
+
+
+class _KidsFirstToolbox(Toolbox):
+    """A catalog whose searches without a gender bring back only children's pieces."""
+
+    def run(
+        self, name: str, arguments: Mapping[str, Any] | None, context: ToolContext | None = None
+    ) -> ToolResult:
+        result = super().run(name, arguments, context)
+        if name != "search_by_text" or (arguments or {}).get("gender") is not None:
+            return result
+        kids = tuple(i for i in result.items if i.product.gender in ("Boys", "Girls"))
+        return replace(result, items=kids)
+
+
+def test_an_open_outfit_never_dresses_a_grown_up_in_kids_pieces(
+    stylist: Stylist, catalog: dict[int, Product]
+) -> None:
+    assert any(p.gender in ("Boys", "Girls") and p.sub_category == "Topwear" for p in catalog.values())
+    kids_first = Stylist(_KidsFirstToolbox(stylist.toolbox.services), OfflineChatModel())
+    reply = kids_first.chat("an outfit for a casual day out")
+    first, retry = reply.tool_calls[:2]
+    assert "gender" not in first.arguments
+    assert (
+        retry.arguments["gender"] == "Women"
+        and retry.arguments["article_types"] == first.arguments["article_types"]
+    )
+    items = products(reply)
+    assert items and not {p.gender for p in items} & {"Boys", "Girls"}
+    names_all(reply)
 
 
 # -- how shoppers say things ------------------------------------------------------------------------
