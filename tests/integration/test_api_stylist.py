@@ -131,6 +131,14 @@ def test_bad_input_gets_a_clear_4xx(
     assert words in response.json()["detail"]
 
 
+def test_an_oversized_photo_is_refused_with_413(client: TestClient, built: BuiltCatalog) -> None:
+    limit = built.settings.api.max_upload_bytes
+    photo = base64.b64encode(b"\xff" * (limit + 1)).decode()
+    response = client.post(CHAT, json={"message": "like this", "image": photo})
+    assert response.status_code == 413
+    assert str(limit) in response.json()["detail"]
+
+
 def test_a_body_that_is_not_json_is_refused(client: TestClient) -> None:
     response = client.post(CHAT, content=b"black sneakers", headers={"content-type": "application/json"})
     assert response.status_code == 422

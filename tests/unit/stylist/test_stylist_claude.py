@@ -340,3 +340,13 @@ def test_without_a_fallback_an_api_failure_is_a_model_error(toolbox: Toolbox, fa
         model = AnthropicChatModel(KEY, MODEL, base_url=api.url, max_retries=0, fallback=None)
         with pytest.raises(ModelError, match="HTTP 401.*invalid x-api-key"):
             Stylist(toolbox, model).chat("hello")
+
+
+def test_an_unreachable_api_falls_back_too(toolbox: Toolbox, fake_api: ModuleType) -> None:
+    with fake_api.serve([]) as api:
+        url = api.url  # a port that was just closed: nothing listens there any more
+    model = AnthropicChatModel(KEY, MODEL, base_url=url, max_retries=0, timeout=5)
+    reply = Stylist(toolbox, model).chat("a watch for my dad")
+    assert reply.answer.startswith("(Claude is unavailable right now: Connection error")
+    assert reply.model == f"offline (fallback from anthropic:{MODEL})"
+    assert reply.products and all(r.product.article_type == "Watches" for r in reply.products)

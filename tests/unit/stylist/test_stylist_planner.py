@@ -264,8 +264,11 @@ def test_something_like_the_second_one_in_another_colour(
     reply = stylist.chat("something like the second one in black", session_id=first.session_id)
     args = reply.tool_calls[0].arguments
     assert args["product_id"] == second.id and args["colours"] == ["Black"]
+    assert products(reply)
     assert all(p.base_colour == "Black" and p.article_type == "Watches" for p in products(reply))
     assert second.id not in {p.id for p in products(reply)}
+    assert second.name in reply.answer
+    names_all(reply)
 
 
 def test_refine_the_last_search(stylist: Stylist, catalog: dict[int, Product]) -> None:
@@ -280,9 +283,15 @@ def test_refine_the_last_search(stylist: Stylist, catalog: dict[int, Product]) -
         lambda p: p.article_type in SNEAKERS and p.gender in MEN and p.base_colour in ("White", "Off White"),
     )
     assert {p.id for p in products(reply)} <= allowed and reply.products
+    names_all(reply)
     cheaper = stylist.chat("under 50", session_id=first.session_id)
     assert cheaper.tool_calls[0].arguments["max_price"] == 49.99
-    assert all((p.price or 1e9) < 50 and p.base_colour in ("White", "Off White") for p in products(cheaper))
+    under = {p.id for p in catalog.values() if p.id in allowed and (p.price or 1e9) < 50}
+    assert {p.id for p in products(cheaper)} <= under
+    if under:
+        names_all(cheaper)
+    else:
+        assert cheaper.products == () and "Nothing matches" in cheaper.answer
 
 
 def test_show_me_more_leaves_out_what_was_shown(stylist: Stylist) -> None:
@@ -291,7 +300,9 @@ def test_show_me_more_leaves_out_what_was_shown(stylist: Stylist) -> None:
     assert tools(more) == ["search_by_text"]
     assert set(more.tool_calls[0].arguments["exclude_ids"]) == {p.id for p in products(first)}
     assert not {p.id for p in products(more)} & {p.id for p in products(first)}
+    assert products(more)
     assert all(p.sub_category == "Bags" and p.gender in WOMEN for p in products(more))
+    names_all(more)
 
 
 def test_what_goes_with_the_second_one(stylist: Stylist) -> None:

@@ -75,7 +75,10 @@ class ChatIn(BaseModel):
     )
     image: str | None = Field(
         None,
-        description="a photo to search by, as base64 or a data: URL; later messages can refer to it",
+        description=(
+            "a photo to search by, as base64 or a data: URL (at most the server's upload limit once "
+            "decoded); it gets a reference (`image_ref`, e.g. upload:1) that later messages can use"
+        ),
     )
 
 
