@@ -40,6 +40,7 @@ writer uses must be reachable from the driver (PostgreSQL for shared deployments
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import time
@@ -142,6 +143,11 @@ class SparkRunner:
                 # Someone else's session (a notebook's, a test's): use it, never stop it.
                 self._spark, self._owned = active, False
                 return active
+            # PySpark takes the executors' interpreter from PYSPARK_PYTHON when the context starts
+            # (its spark.pyspark.python setting does not reach local-mode workers); without it they
+            # run the first python3 on PATH, which cannot import pyarrow or fashion_search.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
             builder = SparkSession.builder
             for key, value in {**local_session_conf(self.master), **self.conf}.items():
                 builder = builder.config(key, value)
