@@ -610,7 +610,10 @@ def default_occasions() -> tuple[Occasion, ...]:
 
 
 def role_name(slot: Slot, product: Product) -> str:
-    """The role a chosen product plays: the slot's, or "dress" / "saree" ... for a one-piece."""
+    """The role a chosen product plays: the slot's, "dress" / "saree" ... for a one-piece, or "watch"
+    for the watch that fills a menswear jewellery slot."""
+    if slot.role == "jewellery" and product.article_type == "Watches":
+        return "watch"
     return ONE_PIECES.get(product.article_type or "", slot.role)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from fashion_search.domain import Product
 from fashion_search.errors import FashionSearchError
-from fashion_search.outfit.colours import harmony
+from fashion_search.outfit.colours import CLASH_BELOW, harmony
 from fashion_search.search.vocabulary import Facet
 from fashion_search.stylist.base import ToolCall, TurnContext
 from fashion_search.stylist.budget import BudgetSplit, PriceGuide
@@ -276,6 +276,12 @@ class _Run:
     def greeting(self) -> None:
         name = self.findings.user_name
         hello = f"Hi {name}! " if name else "Hi! "
+        if _THANKS.search(self.request.message):
+            self.findings.direct = (
+                "You're welcome! Ask me anytime: an outfit for an occasion, something specific, or what "
+                "goes with a product."
+            )
+            return
         self.findings.direct = (
             hello
             + 'I\'m your stylist. Ask me for a whole outfit ("an outfit for a beach wedding under 150"), '
@@ -796,7 +802,9 @@ class _Run:
             elif product.base_colour in occasion.avoid:
                 value -= 0.4
             if anchor is not None:
-                value += 0.4 * harmony(anchor.base_colour, product.base_colour).score
+                match = harmony(anchor.base_colour, product.base_colour).score
+                # A clash costs more than a good match earns: a stylist does not pair colours that fight.
+                value += 0.4 * match - (0.4 if match < CLASH_BELOW else 0.0)
             return value
 
         best = max(range(n), key=lambda i: (score(i, candidates[i]), -i))
@@ -819,10 +827,13 @@ class _Run:
         if product.base_colour in occasion.palette:
             reasons.append(f"{product.base_colour} is right for {_a(occasion.name)}")
         if product.usage and product.usage in occasion.usages and len(reasons) < 2:
-            reasons.append(f"a {product.usage.lower()} piece that suits {_a(occasion.name)}")
+            reasons.append(f"{_a(product.usage.lower())} piece that suits {_a(occasion.name)}")
         reasons.extend(relaxed)
         reason = "; ".join(reasons)
         return Pick(product, reason[:1].upper() + reason[1:], role_name(slot, product))
+
+
+_THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|great|perfect|awesome)\b", re.IGNORECASE)
 
 
 def _grown_up(products: Iterable[Product]) -> list[Product]:

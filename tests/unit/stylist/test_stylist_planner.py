@@ -389,6 +389,30 @@ def test_an_open_outfit_never_dresses_a_grown_up_in_kids_pieces(
     names_all(reply)
 
 
+def test_a_mens_wedding_look_pairs_colours_that_go_together(stylist: Stylist) -> None:
+    from fashion_search.outfit.colours import CLASH_BELOW, harmony
+
+    reply = stylist.chat("I'm going to a wedding next month, what should I wear? I'm a guy")
+    assert all(c.arguments["gender"] == "Men" for c in reply.tool_calls)
+    assert all(c.arguments["usages"][0] == "Ethnic" for c in reply.tool_calls)
+    main, *rest = reply.products
+    assert rest
+    for pick in rest:
+        # Nothing that clashes with the main piece, and no reason that admits a clash.
+        assert harmony(main.product.base_colour, pick.product.base_colour).score >= CLASH_BELOW, pick
+        assert "clash" not in pick.reason
+    roles = [r.role for r in reply.products]
+    assert "jewellery" not in roles  # a man's watch is called a watch
+    assert "watch" in roles and roles.count("watch") == 1
+    assert "a ethnic" not in reply.answer
+    names_all(reply)
+
+
+def test_thanks_gets_a_welcome_not_the_introduction(stylist: Stylist) -> None:
+    reply = stylist.chat("thanks!")
+    assert reply.tool_calls == () and "welcome" in reply.answer
+
+
 # -- how shoppers say things ------------------------------------------------------------------------
 
 
