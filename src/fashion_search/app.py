@@ -89,7 +89,9 @@ class Services:
 
         with self._lock:
             model = self.embedder().name
-            index = index_from_store(self.store, model=model)
+            index = index_from_store(
+                self.store, model=model, kind=self.settings.index, hnsw_threshold=self.settings.hnsw_threshold
+            )
             save = getattr(index, "save", None)
             if save is not None:
                 save(self.index_dir)
@@ -98,12 +100,11 @@ class Services:
             return index
 
     def _open_index(self) -> CatalogIndex:
-        from fashion_search.index.exact import ExactIndex
-        from fashion_search.index.factory import index_from_store
+        from fashion_search.index.factory import index_from_store, load_index, saved_index_exists
 
         model = self.embedder().name
-        if ExactIndex.exists(self.index_dir):
-            index = ExactIndex.load(self.index_dir)
+        if saved_index_exists(self.index_dir):
+            index = load_index(self.index_dir)  # an HnswIndex when graphs were saved with it
             saved_model = getattr(index, "model", None)
             if saved_model is not None and saved_model != model:
                 raise StoreError(
@@ -111,7 +112,9 @@ class Services:
                     "run `fashion-search embed` then `fashion-search index`"
                 )
             return index
-        return index_from_store(self.store, model=model)
+        return index_from_store(
+            self.store, model=model, kind=self.settings.index, hnsw_threshold=self.settings.hnsw_threshold
+        )
 
     # -- the catalog's location ------------------------------------------------------------
 

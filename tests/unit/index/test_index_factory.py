@@ -98,3 +98,33 @@ def test_index_from_store_loads_products_and_every_space(tmp_path: Path) -> None
         assert index_from_store(store, model="m").count("hybrid") == 1
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "threshold", "expected"),
+    [("hnsw", 10**6, HnswIndex), ("auto", 20, HnswIndex), ("auto", 21, ExactIndex), ("exact", 0, ExactIndex)],
+)
+def test_settings_choose_the_index_the_services_build_and_reopen(
+    tmp_path: Path, kind: str, threshold: int, expected: type
+) -> None:
+    pytest.importorskip("faiss")
+    from fashion_search.app import build
+    from fashion_search.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, model="fake:40", index=kind, hnsw_threshold=threshold)  # type: ignore[arg-type]
+    services = build(settings)
+    try:
+        services.store.upsert_products([Product(id=i, name=f"p{i}") for i in range(1, 21)])
+        vectors = np.random.default_rng(2).standard_normal((20, 40))
+        services.store.put_vectors("text", "fake-40", list(range(1, 21)), vectors, ["h"] * 20)
+        built = services.rebuild_index()
+    finally:
+        services.close()
+    assert type(built) is expected and built.count("text") == 20
+    reopened = build(settings)
+    try:
+        index = reopened.index()  # loaded from the saved files, graphs included
+        assert type(index) is expected
+        assert index.search("text", vectors[3], k=1)[0].product.id == 4
+    finally:
+        reopened.close()
