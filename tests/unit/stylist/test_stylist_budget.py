@@ -60,7 +60,7 @@ def test_misuse_is_refused() -> None:
         split.cap(0)
     for bad in (-1, float("nan"), True):
         with pytest.raises(ValidationError, match="budget"):
-            BudgetSplit(bad, [1])  # type: ignore[arg-type]
+            BudgetSplit(bad, [1])
     with pytest.raises(ValidationError, match="weights"):
         BudgetSplit(10, [0])
     with pytest.raises(ValidationError, match="floors"):

@@ -132,19 +132,22 @@ def test_similar_keeps_filters_and_never_returns_the_anchor(
     toolbox: Toolbox, catalog: dict[int, Product]
 ) -> None:
     anchor = next(p for p in catalog.values() if p.article_type == "Casual Shoes" and p.price)
+    assert anchor.price is not None
+    price = anchor.price
     result = toolbox.run(
         "search_similar_by_image",
         {
             "product_id": anchor.id,
             "article_types": ["Casual Shoes"],
-            "max_price": anchor.price - 0.01,
+            "max_price": price - 0.01,
             "k": 10,
         },
     )
     assert result.error is None
     assert result.content["like"]["id"] == anchor.id
+    assert result.items
     assert all(
-        i.product.article_type == "Casual Shoes" and i.product.price < anchor.price for i in result.items
+        i.product.article_type == "Casual Shoes" and (i.product.price or 1e9) < price for i in result.items
     )
     assert anchor.id not in {i.product.id for i in result.items}
 
