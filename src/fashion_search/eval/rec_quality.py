@@ -179,6 +179,19 @@ Recommend = Callable[[int, int, float | None], list[int]]
 """``recommend(user_id, limit, mmr_lambda) -> product ids`` (best first)."""
 
 
+@dataclass(frozen=True)
+class Recommender:
+    """What :func:`evaluate_recommendations` measures, built from the visible interactions."""
+
+    recommend: Recommend
+    popularity: Popularity
+    """Popularity counts of the same visible interactions (the baseline)."""
+    top_scores: Callable[[int], list[float]]
+    """A user's first 20 recommendation scores (for the score spread)."""
+    variants: Mapping[str, Recommend] = field(default_factory=dict)
+    """Other recommenders measured alongside at the default lambda (ablations)."""
+
+
 def recommender_lists(
     recommend: Recommend,
     users: Sequence[int],
@@ -241,6 +254,7 @@ class RecQualityReport:
     popularity_with_seen: ListMetrics
     mmr: list[MmrPoint]
     seed: int
+    variants: list[ListMetrics] = field(default_factory=list)
     top20_scores: list[list[float]] = field(default_factory=list)
     """The final scores of each test user's first 20 recommendations (for the score spread plot)."""
 
@@ -266,6 +280,7 @@ class RecQualityReport:
             "recommender_with_seen": self.recommender_with_seen.to_dict(),
             "popularity_with_seen": self.popularity_with_seen.to_dict(),
             "mmr_sweep": [p.to_dict() for p in self.mmr],
+            "variants": [v.to_dict() for v in self.variants],
         }
 
 
@@ -274,7 +289,7 @@ def evaluate_recommendations(
     vectors: Mapping[int, np.ndarray],
     users: Sequence[User],
     events: Sequence[Event],
-    make_recommender: Callable[[Sequence[Event]], tuple[Recommend, Popularity, Callable[[int], list[float]]]],
+    make_recommender: Callable[[Sequence[Event]], Recommender],
     *,
     default_lambda: float,
     lambdas: Sequence[float] = MMR_LAMBDAS,
@@ -284,11 +299,11 @@ def evaluate_recommendations(
 ) -> RecQualityReport:
     """Split, build the recommender from the visible events, and score it against popularity.
 
-    ``make_recommender(visible_events)`` returns the recommend function, the popularity counts of
-    the same events, and a function giving a user's first 20 recommendation scores.
+    ``make_recommender(visible_events)`` builds the :class:`Recommender` from the visible events.
     """
     split = personalize_split(events, test_user_fraction=test_user_fraction, seed=seed)
-    recommend, popularity, top_scores = make_recommender(split.visible)
+    built = make_recommender(split.visible)
+    recommend, popularity = built.recommend, built.popularity
     test = split.test_users
     size = len(products)
     targets = {u: split.targets(u) for u in test}
@@ -313,7 +328,16 @@ def evaluate_recommendations(
         sweep.append(MmrPoint(lam, score_lists(f"mmr {lam:g}", lists, targets, size), ils, types))
         if progress is not None:
             progress("recommendations", 3 + i, steps)
-    scores = [top_scores(u) for u in test]
+    scores = [built.top_scores(u) for u in test]
+    variants = [
+        score_lists(
+            name,
+            recommender_lists(alt, test, split.seen, exclude_seen=True, mmr_lambda=default_lambda),
+            targets,
+            size,
+        )
+        for name, alt in built.variants.items()
+    ]
     return RecQualityReport(
         n_users=len(users),
         n_test_users=len(test),
@@ -326,5 +350,6 @@ def evaluate_recommendations(
         popularity_with_seen=score_lists("popularity (seen kept)", pop_seen, targets_all, size),
         mmr=sweep,
         seed=seed,
+        variants=variants,
         top20_scores=scores,
     )

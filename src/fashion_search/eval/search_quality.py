@@ -150,6 +150,30 @@ class RunResult:
         }
 
 
+def paired_difference(
+    before: RunResult, after: RunResult, judge: Judge, metric: str, *, seed: int = 0, rounds: int = 2000
+) -> dict[str, float | int]:
+    """``after - before`` per query for ``metric`` ("precision" or "ndcg"): mean, a 95 % paired
+    bootstrap interval (seeded), and how many queries got better, worse or stayed the same."""
+    if metric not in ("precision", "ndcg"):
+        raise ValidationError(f"metric must be 'precision' or 'ndcg', got {metric!r}")
+    a = np.asarray([getattr(q, metric)[judge.value] for q in before.queries], dtype=np.float64)
+    b = np.asarray([getattr(q, metric)[judge.value] for q in after.queries], dtype=np.float64)
+    if len(a) != len(b) or len(a) == 0:
+        raise ValidationError("the two runs must score the same, non-empty query set")
+    diff = b - a
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(rounds, len(diff)))].mean(axis=1)
+    return {
+        "mean": float(diff.mean()),
+        "ci_low": float(np.percentile(means, 2.5)),
+        "ci_high": float(np.percentile(means, 97.5)),
+        "better": int((diff > 1e-12).sum()),
+        "worse": int((diff < -1e-12).sum()),
+        "same": int((np.abs(diff) <= 1e-12).sum()),
+    }
+
+
 def relevant_sets(
     queries: Sequence[JudgedQuery], products: Sequence[Product]
 ) -> dict[str, dict[str, set[int]]]:
@@ -203,6 +227,15 @@ class SearchQualityReport:
                 return run
         raise ValidationError(f"no run of variant {variant!r} at the default image weight")
 
+    def enrichment_effect(self) -> dict[str, dict[str, float | int]]:
+        """Enriched minus plain at the default weights, per metric and judge (see paired_difference)."""
+        plain, enriched = self.headline(PLAIN), self.headline(ENRICHED)
+        return {
+            f"{metric}_{judge.value}": paired_difference(plain, enriched, judge, metric)
+            for metric in ("precision", "ndcg")
+            for judge in Judge
+        }
+
     def to_dict(self) -> dict[str, Any]:
         def per_query(run: RunResult) -> list[dict[str, Any]]:
             return [
@@ -226,6 +259,7 @@ class SearchQualityReport:
             "image_sweep": [r.to_dict() for r in self.image_sweep],
             "keyword_sweep": [r.to_dict() for r in self.keyword_sweep],
             "headline_queries": {v: per_query(self.headline(v)) for v in (PLAIN, ENRICHED)},
+            "enriched_minus_plain": self.enrichment_effect(),
         }
 
 

@@ -127,3 +127,50 @@ def test_diversity_of_lists() -> None:
     # List 1: identical vectors (cosine 1), list 2: orthogonal (0) -> mean 0.5; types 1 and 2.
     assert ils == pytest.approx(0.5)
     assert types == pytest.approx(1.5)
+
+
+def test_evaluate_recommendations_scores_a_popularity_clone_like_the_baseline() -> None:
+    from fashion_search.eval.rec_quality import Recommender, evaluate_recommendations
+
+    products = {pid: Product(pid, f"p{pid}", article_type="Shirts") for pid in range(1, 31)}
+    rng = np.random.default_rng(0)
+    events = [
+        e
+        for u in range(1, 41)
+        for e in events_of(
+            u,
+            [
+                int(x)
+                for x in rng.choice(
+                    np.arange(1, 31), size=12, p=np.linspace(2, 0.1, 30) / np.linspace(2, 0.1, 30).sum()
+                )
+            ],
+        )
+    ]
+    built: dict[str, Popularity] = {}
+
+    def make(visible: list[Event]) -> Recommender:
+        pop = Popularity(visible)
+        built["pop"] = pop
+
+        def clone(uid: int, limit: int, lam: float | None) -> list[int]:
+            return [pid for pid, _ in pop.top(limit)]
+
+        def reverse(uid: int, limit: int, lam: float | None) -> list[int]:
+            return [pid for pid, _ in reversed(pop.top(30))][:limit]
+
+        return Recommender(clone, pop, lambda uid: [1.0] * 20, {"least popular first": reverse})
+
+    vectors = {pid: np.eye(30)[pid - 1] for pid in products}
+    report = evaluate_recommendations(
+        products, vectors, [], events, make, default_lambda=0.7, lambdas=(1.0, 0.7), seed=0
+    )
+    assert report.n_test_users == 4
+    # The clone recommends exactly what the baseline does: identical figures, ratio 1.
+    assert report.recommender.to_dict() | {"name": ""} == report.popularity.to_dict() | {"name": ""}
+    if report.popularity.ndcg:
+        assert report.ndcg_ratio == pytest.approx(1.0)
+    assert [v.name for v in report.variants] == ["least popular first"]
+    assert [p.lam for p in report.mmr] == [1.0, 0.7]
+    # Visible events: everything but the held-out ones.
+    assert report.n_visible_events + report.n_held_out_events == len(events)

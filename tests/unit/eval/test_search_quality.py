@@ -162,3 +162,28 @@ def test_enriched_descriptions_let_search_see_attributes() -> None:
     ]  # fmt: skip
     assert len(report.keyword_sweep) == 4
     assert report.to_dict()["n_queries"] == 1
+
+
+def test_paired_difference_counts_queries_and_brackets_the_mean() -> None:
+    from fashion_search.eval.search_quality import QueryOutcome, RunResult, paired_difference
+
+    def run(values: list[float]) -> RunResult:
+        r = RunResult("v", 0.5, 0.5)
+        for i, v in enumerate(values):
+            r.queries.append(
+                QueryOutcome(
+                    f"q{i}", [], {}, {"metadata": v, "attributes": v}, {"metadata": v, "attributes": v}
+                )
+            )
+        return r
+
+    before = run([0.1, 0.2, 0.3, 0.4])
+    after = run([0.3, 0.2, 0.2, 0.6])
+    d = paired_difference(before, after, Judge.METADATA, "precision", seed=0)
+    # Differences +0.2, 0, -0.1, +0.2: mean 0.075; two better, one worse, one the same.
+    assert d["mean"] == pytest.approx(0.075)
+    assert (d["better"], d["worse"], d["same"]) == (2, 1, 1)
+    assert d["ci_low"] <= 0.075 <= d["ci_high"]
+    assert d["ci_low"] >= -0.1 and d["ci_high"] <= 0.2
+    with pytest.raises(Exception, match="metric"):
+        paired_difference(before, after, Judge.METADATA, "recall")
