@@ -10,7 +10,10 @@ Per attribute:
    at which :data:`TARGET_PRECISION` of the kept values were right), and measure its accuracy.
 4. The method with the higher calibration accuracy is kept (zero-shot on a tie: it needs no
    labels), so the test photos decide nothing.
-5. **Test** photos measure each method: top-1 accuracy against the weak labels (a prediction is
+5. An attribute is only given for kinds of product (article types) with :data:`MIN_KIND_LABELS`
+   training labels: whatever a method says about other kinds was never measured. A value meaning
+   "none" (a casual basic has no style) is predicted and measured but never stored.
+6. **Test** photos measure each method: top-1 accuracy against the weak labels (a prediction is
    right when it is one of the product's labelled values), the same for the majority value of the
    training labels as a floor, accuracy by label source (name / metadata), and, at the threshold,
    the share of all applicable test photos given a value (coverage) and the accuracy of those.
@@ -47,6 +50,9 @@ from fashion_search.errors import ValidationError
 MIN_LABELS = 10
 """Training labels a value needs before a head learns it."""
 TARGET_PRECISION = 0.8
+MIN_KIND_LABELS = 10
+"""Training labels a kind of product (its article type) needs before the attribute is given for it:
+on kinds without labels nothing was measured, so the tagger says nothing there."""
 
 Progress = Callable[[str, int, int], None]
 
@@ -90,6 +96,10 @@ def _right(spec: AttributeSpec, top: np.ndarray, labels: Sequence[WeakLabel]) ->
     return np.asarray([spec.values[int(t)] in lab.values for t, lab in zip(top, labels, strict=True)], bool)
 
 
+def _covered(products: Sequence[Product], kinds: frozenset[str] | None) -> np.ndarray:
+    return np.asarray([kinds is None or item_word(p) in kinds for p in products], dtype=bool)
+
+
 def _measure(
     spec: AttributeSpec,
     method: str,
@@ -98,10 +108,16 @@ def _measure(
     val: _Part,
     test: _Part,
     target: float,
+    kinds: frozenset[str] | None,
 ) -> tuple[float, float, dict[str, Any]]:
-    """Temperature and threshold from ``val``; figures on ``test``."""
-    rows = val.labelled
-    val_labels = val.known
+    """Temperature, threshold and calibration accuracy from ``val``; figures on ``test``.
+
+    Only products of the kinds the attribute is given for (``kinds``) are calibrated and measured;
+    coverage counts every applicable test product, so kinds left out lower it.
+    """
+    val_covered = _covered(val.products, kinds)
+    rows = [i for i in val.labelled if val_covered[i]]
+    val_labels = [lab for i, lab in enumerate(val.labels) if lab is not None and val_covered[i]]
     logits = method_logits(
         method,
         spec,
@@ -120,24 +136,29 @@ def _measure(
         val_right = _right(spec, probs.argmax(axis=1), val_labels)
         val_accuracy = round(float(val_right.mean()), 4)
         threshold = choose_threshold(probs.max(axis=1), val_right, target)
+    n = len(test.products)
     t_logits = method_logits(method, spec, head, bank, test.inputs, [item_word(p) for p in test.products])
-    t_probs = calibrated(t_logits, temperature) if len(test.products) else np.zeros((0, len(spec.values)))
-    top = t_probs.argmax(axis=1) if len(test.products) else np.zeros(0, np.int64)
-    conf = t_probs.max(axis=1) if len(test.products) else np.zeros(0)
-    labelled = test.labelled
-    labels = test.known
+    t_probs = calibrated(t_logits, temperature) if n else np.zeros((0, len(spec.values)), np.float32)
+    top = t_probs.argmax(axis=1) if n else np.zeros(0, np.int64)
+    conf = t_probs.max(axis=1) if n else np.zeros(0)
+    covered = _covered(test.products, kinds)
+    none_index = spec.values.index(spec.none_value) if spec.none_value is not None else -1
+    # Given: a stored value (confident, of a covered kind, and not "none of them").
+    given = (conf >= threshold) & covered & (top != none_index)
+    labelled = [i for i in test.labelled if covered[i]]
+    labels = [lab for i in labelled if (lab := test.labels[i]) is not None]
     right = _right(spec, top[labelled], labels) if labelled else np.zeros(0, bool)
-    confident = conf >= threshold
-    sure = confident[labelled] if labelled else np.zeros(0, bool)
+    sure = given[labelled] if labelled else np.zeros(0, bool)
     by_source: dict[str, float] = {}
     for source in sorted({lab.source for lab in labels}):
         mask = np.asarray([lab.source == source for lab in labels])
         by_source[source] = round(float(right[mask].mean()), 4)
     figures: dict[str, Any] = {
         "accuracy": round(float(right.mean()), 4) if labelled else None,
+        "n_measured": len(labelled),
         "val_accuracy": val_accuracy,
         "accuracy_by_source": by_source,
-        "coverage": round(float(confident.mean()), 4) if len(conf) else 0.0,
+        "coverage": round(float(given.mean()), 4) if n else 0.0,
         "confident_accuracy": round(float(right[sure].mean()), 4) if sure.any() else None,
         "n_confident_labelled": int(sure.sum()),
         "temperature": round(temperature, 5),
@@ -176,14 +197,18 @@ def _fit_attribute(
             train_rows.append(i)
             train_values.append(value)
     counts = Counter(train_values)
+    per_kind = Counter(item_word(train.products[i]) for i in train.labelled)
+    kinds = frozenset(k for k, c in per_kind.items() if c >= MIN_KIND_LABELS)
     evaluation: dict[str, Any] = {
         "n_test": len(test.products),
         "n_test_labelled": len(test.labelled),
         "n_val_labelled": len(val.labelled),
         "n_train_labels": len(train_values),
         "train_label_counts": {v: counts[v] for v in spec.values if counts[v]},
+        "kinds": sorted(kinds),
     }
-    test_labels = test.known
+    covered = _covered(test.products, kinds)
+    test_labels = [lab for i, lab in enumerate(test.labels) if lab is not None and covered[i]]
     if counts and test_labels:
         majority = counts.most_common(1)[0][0]
         evaluation["majority"] = {
@@ -191,7 +216,7 @@ def _fit_attribute(
             "accuracy": round(float(np.mean([majority in lab.values for lab in test_labels])), 4),
         }
     candidates: dict[str, tuple[float, float, SoftmaxHead | None]] = {}
-    temperature, threshold, figures = _measure(spec, ZERO_SHOT, None, bank, val, test, target)
+    temperature, threshold, figures = _measure(spec, ZERO_SHOT, None, bank, val, test, target, kinds)
     evaluation[ZERO_SHOT] = figures
     candidates[ZERO_SHOT] = (temperature, threshold, None)
     classes = [v for v in spec.values if counts[v] >= MIN_LABELS]
@@ -199,7 +224,7 @@ def _fit_attribute(
         keep = [r for r, v in enumerate(train_values) if v in classes]
         x = head_inputs(train.inputs.subset(train.inputs.ids[[train_rows[r] for r in keep]].tolist()))
         head = fit_head(x, [train_values[r] for r in keep], classes)
-        temperature, threshold, figures = _measure(spec, HEAD, head, bank, val, test, target)
+        temperature, threshold, figures = _measure(spec, HEAD, head, bank, val, test, target, kinds)
         figures["classes"] = list(classes)
         evaluation[HEAD] = figures
         candidates[HEAD] = (temperature, threshold, head)
@@ -213,7 +238,7 @@ def _fit_attribute(
         chosen = ZERO_SHOT
     evaluation["chosen"] = chosen
     temperature, threshold, head_kept = candidates[chosen]
-    return AttributeChoice(spec.name, chosen, temperature, threshold, head_kept, evaluation)
+    return AttributeChoice(spec.name, chosen, temperature, threshold, head_kept, evaluation, kinds)
 
 
 def fit_tagger(

@@ -49,6 +49,20 @@ class AttributeChoice:
     threshold: float
     head: SoftmaxHead | None = None
     evaluation: Mapping[str, Any] = field(default_factory=dict)
+    kinds: frozenset[str] | None = None
+    """Product words (:func:`item_word`) the attribute is given for: those with enough training
+    labels, so the tagger never speaks about a kind of product it was not measured on (None: all)."""
+
+    def covers(self, product: Product) -> bool:
+        return self.kinds is None or item_word(product) in self.kinds
+
+
+def given_values(spec: AttributeSpec, ranked: Sequence[TaggedValue]) -> list[TaggedValue]:
+    """The values to store from confident ones ranked best first: none when the best is the
+    attribute's none value, and never the none value itself."""
+    if ranked and ranked[0].value == spec.none_value:
+        return []
+    return [t for t in ranked if t.value != spec.none_value]
 
 
 def head_inputs(inputs: PhotoInputs) -> np.ndarray:
@@ -135,7 +149,7 @@ class AttributeTagger:
         out: list[dict[str, list[TaggedValue]]] = [{} for _ in products]
         for name, choice in self.choices.items():
             spec = self.specs[name]
-            rows = [i for i, p in enumerate(products) if spec.applies_to(p)]
+            rows = [i for i, p in enumerate(products) if spec.applies_to(p) and choice.covers(p)]
             if not rows or choice.threshold >= NEVER:
                 continue
             probs = self.probabilities(
@@ -143,11 +157,14 @@ class AttributeTagger:
             )
             order = np.argsort(-probs, axis=1, kind="stable")[:, : spec.max_values]
             for r, i in enumerate(rows):
-                kept = [
-                    TaggedValue(spec.values[int(j)], round(float(probs[r, j]), 4))
-                    for j in order[r]
-                    if probs[r, j] >= choice.threshold
-                ]
+                kept = given_values(
+                    spec,
+                    [
+                        TaggedValue(spec.values[int(j)], round(float(probs[r, j]), 4))
+                        for j in order[r]
+                        if probs[r, j] >= choice.threshold
+                    ],
+                )
                 if kept:
                     out[i][name] = kept
         return out
@@ -166,6 +183,7 @@ class AttributeTagger:
                     "threshold": c.threshold,
                     "values": list(self.specs[name].values),
                     "head_classes": None if c.head is None else list(c.head.classes),
+                    "kinds": None if c.kinds is None else sorted(c.kinds),
                     "evaluation": dict(c.evaluation),
                 }
                 for name, c in self.choices.items()
@@ -209,6 +227,7 @@ class AttributeTagger:
                 raise ModelError(f"{path} was fitted for other values of {name!r}; fit the tagger again")
             classes = entry.get("head_classes")
             head = None if classes is None else SoftmaxHead.from_arrays(name, arrays, classes)
+            kinds = entry.get("kinds")
             choices[name] = AttributeChoice(
                 name=name,
                 method=entry["method"],
@@ -216,6 +235,7 @@ class AttributeTagger:
                 threshold=float(entry["threshold"]),
                 head=head,
                 evaluation=entry.get("evaluation", {}),
+                kinds=None if kinds is None else frozenset(kinds),
             )
         return cls(choices, manifest["embedder"], specs=specs, info=manifest.get("info", {}))
 

@@ -63,6 +63,10 @@ _PLURAL_ONLY = (
 )
 
 
+NO_STYLE = "none"
+"""The style value of products with no particular style (never stored)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AttributeSpec:
     """One attribute: its values, the phrases for each value, and where it applies."""
@@ -78,6 +82,9 @@ class AttributeSpec:
     """Further article types it applies to, outside ``sub_categories``."""
     max_values: int = 1
     """More than 1 for keyword-like attributes (style, details) that may hold several values."""
+    none_value: str | None = None
+    """A value meaning "none of the others" (a casual basic has no style keyword): predicted and
+    measured like any value, never stored."""
 
     def applies_to(self, product: Product) -> bool:
         """Whether a product of this kind can have the attribute (sleeves on shirts, not on bags)."""
@@ -103,6 +110,7 @@ def _spec(
     sub_categories: frozenset[str] | None = None,
     article_types: frozenset[str] = frozenset(),
     max_values: int = 1,
+    none_value: str | None = None,
 ) -> AttributeSpec:
     return AttributeSpec(
         name=name,
@@ -112,6 +120,7 @@ def _spec(
         sub_categories=sub_categories,
         article_types=article_types,
         max_values=max_values,
+        none_value=none_value,
     )
 
 
@@ -206,9 +215,11 @@ def default_attributes() -> dict[str, AttributeSpec]:
                 "vintage": ("vintage washed", "retro vintage"),
                 "streetwear": ("streetwear", "urban street style"),
                 "minimalist": ("minimalist", "simple clean minimal"),
+                NO_STYLE: ("plain everyday", "basic everyday"),
             },
             "a photo of a {phrase} style {item}",
             max_values=2,
+            none_value=NO_STYLE,
         ),
         _spec(
             "details",

@@ -94,6 +94,9 @@ USAGE_FORMALITY: dict[str, str] = {
     "Sports": "athletic",
 }
 USAGE_STYLE: dict[str, str] = {"Sports": "sporty", "Ethnic": "ethnic", "Party": "party", "Formal": "elegant"}
+USAGE_NONE: dict[str, frozenset[str]] = {"style": frozenset({"Casual"})}
+"""Usages that mean "none of the values" for an attribute with a none value (a casual product whose
+name names no style has none), so a method learns when to say nothing."""
 TYPE_RULES: dict[str, dict[str, str]] = {
     "material": {"Jeans": "denim", "Sweaters": "knit"},
     "sleeve_length": {
@@ -130,6 +133,8 @@ def weak_label(product: Product, spec: AttributeSpec) -> WeakLabel | None:
         return WeakLabel(frozenset({USAGE_FORMALITY[usage]}), "metadata")
     if spec.name == "style" and usage in USAGE_STYLE:
         return WeakLabel(frozenset({USAGE_STYLE[usage]}), "metadata")
+    if spec.none_value is not None and usage in USAGE_NONE.get(spec.name, ()):
+        return WeakLabel(frozenset({spec.none_value}), "metadata")
     implied = TYPE_RULES.get(spec.name, {}).get(product.article_type or "")
     if implied is not None:
         return WeakLabel(frozenset({implied}), "metadata")

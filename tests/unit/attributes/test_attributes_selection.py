@@ -21,7 +21,14 @@ from fashion_search.attributes.figures import attribute_figures
 from fashion_search.attributes.heads import SoftmaxHead, fit_head, softmax
 from fashion_search.attributes.selection import choose_method, fit_tagger
 from fashion_search.attributes.split import split_ids
-from fashion_search.attributes.tagger import HEAD, ZERO_SHOT, AttributeTagger, as_attributes
+from fashion_search.attributes.tagger import (
+    HEAD,
+    ZERO_SHOT,
+    AttributeTagger,
+    TaggedValue,
+    as_attributes,
+    given_values,
+)
 from fashion_search.attributes.vocabulary import default_attributes
 from fashion_search.attributes.zero_shot import PromptBank
 from fashion_search.domain import Product
@@ -135,6 +142,10 @@ def test_tags_are_confident_values_and_unsure_ones_stay_empty(fitted: Any) -> No
     )
     unsure = Product(999, "Shirt", sub_category="Topwear", article_type="Shirts")
     assert tagger.tag([unsure], blank, bank) == [{}]
+    # A kind of product with no training labels is never tagged, however clear its photo.
+    kurta = Product(997, "Kurta", master_category="Apparel", sub_category="Topwear", article_type="Kurtas")
+    assert tagger.choices["pattern"].kinds == frozenset({"shirt"})
+    assert tagger.tag([kurta], inputs.subset([1]), bank) == [{}]
     # Attributes that do not apply are not tagged.
     bag = Product(998, "Bag", master_category="Accessories", sub_category="Bags")
     assert "sleeve_length" not in tagger.tag([bag], inputs.subset([1]), bank)[0]
@@ -231,3 +242,13 @@ def test_split_uses_the_model_holdout_for_calibration_and_test() -> None:
     assert split_ids(ids, FakeEmbedder(64), seed=3) == random
     with pytest.raises(ValidationError, match="fractions"):
         split_ids(ids, FakeEmbedder(64), test_fraction=1.5)
+
+
+def test_the_none_value_is_measured_but_never_given() -> None:
+    style = default_attributes()["style"]
+    assert style.none_value == "none" and "none" in style.values
+    ranked = [TaggedValue("none", 0.9), TaggedValue("sporty", 0.5)]
+    assert given_values(style, ranked) == []
+    assert given_values(style, ranked[::-1]) == [TaggedValue("sporty", 0.5)]
+    pattern = default_attributes()["pattern"]
+    assert given_values(pattern, [TaggedValue("solid", 0.9)]) == [TaggedValue("solid", 0.9)]

@@ -38,6 +38,7 @@ def test_real_catalog_names_give_their_values() -> None:
     assert got["pattern"] == ({"checked"}, "name")
     assert got["neckline"] == ({"shirt collar"}, "metadata")  # implied by the article type
     assert got["formality"] == ({"casual"}, "metadata")  # from usage
+    assert got["style"] == ({"none"}, "metadata")  # a casual product names no style: it has none
     assert "sleeve_length" not in got
 
     got = labels(shirt("Reebok Men Playdry Full Sleeved T-shirt Red", article_type="Tshirts", usage="Sports"))
