@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from fashion_search.domain import Op, Product
@@ -568,6 +568,18 @@ def read_request(
     def make(intent: Intent, **extra: object) -> Request:
         return Request(intent=intent, **{**base, **extra})  # type: ignore[arg-type]
 
+    if cheaper and not article_types and occasion is None and not ids.explicit and ids.ordinal is None:
+        again = _cheaper_outfit(turn, vocabulary, occasions, is_product, kind_of)
+        if again is not None:
+            return make(
+                Intent.OUTFIT,
+                occasion=again.occasion,
+                gender=base["gender"] or again.gender,
+                colours=colours or again.colours,
+                usages=usages or again.usages,
+                max_price=high if high is not None else again.max_price,
+            )
+
     filters_said = bool(parsed.filter) or bool(parsed.detected.get("exclude"))
     singular = bool({"this", "that", "it"} & set(keys)) or ids.ordinal is not None or bool(ids.explicit)
     has_anchor = anchor is not None or image_ref is not None
@@ -605,6 +617,39 @@ def read_request(
     if previous_search and filters_said and not article_types and occasion is None and len(keys) <= 8:
         return make(Intent.REFINE)
     return make(Intent.SEARCH, segments=_segments(parsed, text))
+
+
+CHEAPER_OUTFIT_SHARE = 0.8
+"""A cheaper version of the last outfit keeps to this share of what it cost."""
+
+
+def _cheaper_outfit(
+    turn: TurnContext,
+    vocabulary: Vocabulary,
+    occasions: Sequence[Occasion],
+    is_product: Callable[[int], bool],
+    kind_of: Callable[[str], str | None] | None,
+) -> Request | None:
+    """When the last answer was an outfit for an occasion, that outfit's request with a budget of
+    :data:`CHEAPER_OUTFIT_SHARE` of its total ("make it cheaper"); else None."""
+    if not turn.history:
+        return None
+    last = turn.history[-1]
+    roles = {r.role for r in last.products if r.role}
+    if len(roles) < 2 or any(c.name != "search_by_text" for c in last.tool_calls):
+        return None
+    earlier = TurnContext(last.message, turn.user_id, turn.history[:-1], turn.images)
+    before = read_request(earlier, vocabulary, occasions, is_product, kind_of)
+    if before.intent is not Intent.OUTFIT:
+        return None
+    total = sum(r.product.price or 0.0 for r in last.products)
+    budget = float(int(total * CHEAPER_OUTFIT_SHARE))
+    if before.max_price is not None:
+        budget = min(budget, before.max_price)
+    # The wardrobe the last outfit was built in, when the shopper had not said.
+    said = [str(c.arguments["gender"]) for c in last.tool_calls if c.arguments.get("gender")]
+    gender = before.gender or (max(set(said), key=said.count) if said else None)
+    return replace(before, max_price=budget, gender=gender, cheaper=True)
 
 
 def product_kind(product: Product) -> str | None:

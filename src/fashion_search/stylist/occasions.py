@@ -192,7 +192,12 @@ def default_occasions() -> tuple[Occasion, ...]:
             (
                 _slot("top", "formal shirt", ("Shirts",), ("Shirts", "Tops", "Kurtas")),
                 _slot("bottom", "formal trousers", ("Trousers",), ("Trousers", "Skirts")),
-                _slot("footwear", "formal shoes", ("Formal Shoes",), ("Heels", "Flats", "Formal Shoes")),
+                _slot(
+                    "footwear",
+                    "formal shoes",
+                    ("Formal Shoes",),
+                    ("Heels", "Flats", "Formal Shoes", "Casual Shoes"),
+                ),
                 _slot(
                     "bag",
                     "work handbag laptop bag",

@@ -642,6 +642,8 @@ class _Run:
         wardrobe = _WARDROBE_OF.get(gender or "")
         budget = r.max_price
         self.findings.budget = budget
+        if r.cheaper and budget is not None:
+            self.findings.notes.append(f"A cheaper take on the last look: {money(budget)} for everything.")
         if r.min_price is not None and budget is not None:
             self.findings.notes.append(
                 f"I read {money(budget)} as the budget for the whole outfit "

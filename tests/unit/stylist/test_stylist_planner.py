@@ -413,6 +413,31 @@ def test_thanks_gets_a_welcome_not_the_introduction(stylist: Stylist) -> None:
     assert reply.tool_calls == () and "welcome" in reply.answer
 
 
+@pytest.mark.parametrize(
+    ("outfit", "follow_up"),
+    [
+        ("an outfit for the office for women", "make it cheaper"),
+        ("an outfit for a beach wedding", "cheaper please"),
+    ],
+)
+def test_a_cheaper_take_on_the_last_outfit(stylist: Stylist, outfit: str, follow_up: str) -> None:
+    first = stylist.chat(outfit)
+    total = sum(p.price or 0 for p in products(first))
+    wardrobe = {c.arguments.get("gender") for c in first.tool_calls[1:]}
+    assert len(wardrobe) == 1
+    reply = stylist.chat(follow_up, session_id=first.session_id)
+    assert set(tools(reply)) == {"search_by_text"} and len(reply.tool_calls) >= 3
+    budget = int(total * 0.8)
+    assert all(c.arguments["max_price"] <= budget for c in reply.tool_calls)
+    # The same occasion, for the same person, within 80% of what the last look cost.
+    assert {c.arguments.get("gender") for c in reply.tool_calls} == wardrobe
+    assert len(products(reply)) >= 3
+    assert sum(p.price or 0 for p in products(reply)) <= budget
+    assert first.answer.split(",")[0] == reply.answer.split(",")[0]  # "Here's an office look for women"
+    assert "cheaper take" in reply.answer
+    names_all(reply)
+
+
 # -- how shoppers say things ------------------------------------------------------------------------
 
 
