@@ -157,7 +157,7 @@ def test_request_bodies_over_the_limit_get_413(catalog: Catalog) -> None:
 
 
 def test_rate_limit_answers_429_with_retry_after_and_spares_health(catalog: Catalog) -> None:
-    app = create_app(_settings(catalog, rate_limit_per_second=0.5, rate_limit_burst=3), catalog.services)
+    app = create_app(_settings(catalog, rate_limit_per_second=0.01, rate_limit_burst=3), catalog.services)
     with TestClient(app) as c:
         statuses = [c.get(f"{API}/products/60000").status_code for _ in range(5)]
         assert statuses == [200, 200, 200, 429, 429]
