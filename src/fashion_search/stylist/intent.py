@@ -11,8 +11,9 @@ conversation has:
   previous answer, an explicit product id ("product 15970", "#15970", or a bare id of the catalog),
   or an uploaded photo;
 * **occasions** ("a beach wedding", "the office", "the gym"), and people ("my dad" dresses a man);
-* "cheaper" / "pricier", "each", how many items, and several items in one message
-  ("a white shirt and black jeans").
+* "cheaper" / "pricier" (after an outfit: the same look for less), "each", how many items
+  ("3 watches"), what the shopper does not want ("I don't like black"), and several items in one
+  message ("a white shirt and black jeans").
 """
 
 from __future__ import annotations
