@@ -47,25 +47,28 @@ def fake_encoder_eval(
     )
 
 
+def report_args(catalog: Path, out: Path, data: Path, *extra: str) -> list[str]:
+    return [
+        "report",
+        "--catalog",
+        str(catalog),
+        "--out",
+        str(out),
+        "--model",
+        "fake:48",
+        "--data-dir",
+        str(data),
+        *extra,
+    ]
+
+
 def test_report_command_writes_a_self_contained_page(
     demo_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(encoder, "evaluate_encoder", fake_encoder_eval)
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        create_cli(),
-        [
-            "report",
-            "--catalog",
-            str(demo_catalog),
-            "--out",
-            str(out),
-            "--model",
-            "fake:48",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--json",
-        ],  # fmt: skip
+        create_cli(), report_args(demo_catalog, out, tmp_path / "data", "--n-users", "80", "--json")
     )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
@@ -86,35 +89,22 @@ def test_report_command_writes_a_self_contained_page(
     assert data["search"]["n_queries"] >= 50
     assert {r["image_weight"] for r in data["search"]["image_sweep"]} == {0.0, 0.25, 0.5, 0.75, 1.0}
     rec = data["recommendations"]
-    assert rec["n_test_users"] >= 1 and rec["popularity"]["name"] == "popularity"
+    assert rec["n_test_users"] == 8 and rec["popularity"]["name"] == "popularity"
+    assert rec["recommender"]["n_users"] >= 1 and rec["recommender"]["ndcg@10"] is not None
+    assert [v["name"] for v in rec["variants"]] == ["recommender without the popularity prior"]
     assert [p["lambda"] for p in rec["mmr_sweep"]] == [1.0, 0.9, 0.7, 0.5, 0.3, 0.1]
     assert data["encoder"]["model"] == "fake-48"
     assert "figures" in data["attributes"] or "note" in data["attributes"]
     # A second run reuses the work folder (tagger and vectors) and gives the same figures.
+    skips = ["--skip", "encoder", "--skip", "space", "--skip", "scores"]
     again = CliRunner().invoke(
-        create_cli(),
-        [
-            "report",
-            "--catalog",
-            str(demo_catalog),
-            "--out",
-            str(out),
-            "--model",
-            "fake:48",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--skip",
-            "encoder",
-            "--skip",
-            "space",
-            "--json",
-        ],  # fmt: skip
+        create_cli(), report_args(demo_catalog, out, tmp_path / "data", "--n-users", "80", *skips, "--json")
     )
     assert again.exit_code == 0, again.output
     second = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert second["search"]["image_sweep"] == data["search"]["image_sweep"]
     assert second["recommendations"]["recommender"] == rec["recommender"]
-    assert "encoder" not in second and "space" not in second
+    assert "encoder" not in second and "space" not in second and "scores" not in second
 
 
 def test_unknown_sections_are_refused() -> None:
@@ -124,18 +114,7 @@ def test_unknown_sections_are_refused() -> None:
 
 def test_missing_catalog_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        create_cli(),
-        [
-            "report",
-            "--catalog",
-            str(tmp_path / "nope"),
-            "--out",
-            str(tmp_path / "out"),
-            "--model",
-            "fake:48",
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],  # fmt: skip
+        create_cli(), report_args(tmp_path / "nope", tmp_path / "out", tmp_path / "data")
     )
     assert result.exit_code == 4
     assert "styles.csv" in result.output
