@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -149,7 +150,7 @@ def test_evaluate_recommendations_scores_a_popularity_clone_like_the_baseline() 
     ]
     built: dict[str, Popularity] = {}
 
-    def make(visible: list[Event]) -> Recommender:
+    def make(visible: Sequence[Event]) -> Recommender:
         pop = Popularity(visible)
         built["pop"] = pop
 

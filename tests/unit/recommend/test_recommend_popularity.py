@@ -87,9 +87,8 @@ def test_popular_products_rank_first_among_look_alikes(tmp_path: Path) -> None:
     # visual = half similarity, half prior; the prior counts fully: watches are the shopper's only type.
     most = 9.0  # product 50: three purchases of weight 3
     assert twin.signals["popularity"] == pytest.approx(math.log1p(3.0) / math.log1p(most), abs=1e-6)
-    assert twin.breakdown.visual == pytest.approx(
-        0.5 * twin.signals["similarity"] + 0.5 * twin.signals["popularity"], abs=1e-6
-    )  # type: ignore[operator]
+    similarity, prior = float(twin.signals["similarity"] or 0), float(twin.signals["popularity"] or 0)
+    assert twin.breakdown.visual == pytest.approx(0.5 * similarity + 0.5 * prior, abs=1e-6)
     assert twin.breakdown.final == pytest.approx(
         0.5 * twin.breakdown.visual + 0.3 * twin.breakdown.user + 0.2 * twin.breakdown.attribute
     )
