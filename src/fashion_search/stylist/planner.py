@@ -498,6 +498,7 @@ class _Run:
         empty = "" if result.items else "Nothing matches that change; the earlier picks still stand."
         if result.items:
             self._relaxation_notes(dropped, args)
+            self._brand_note(result)
         self.findings.sections.append(Section("refined", self._picks(result), empty))
 
     def _strip_facets(self, text: str, keys: Sequence[str]) -> str:
@@ -569,7 +570,15 @@ class _Run:
         empty = self._nothing_found(args) if not result.items else ""
         if result.items:
             self._relaxation_notes(dropped, args)
+            self._brand_note(result)
         self.findings.sections.append(Section("results", self._picks(result), empty))
+
+    def _brand_note(self, result: ToolResult) -> None:
+        brands = result.content.get("brands")
+        if brands and result.content.get("brand_applied") is False:
+            self.findings.notes.append(
+                f"Nothing from {' or '.join(brands)} matches all of that, so these come from other brands."
+            )
 
     def _nothing_found(self, args: Mapping[str, Any]) -> str:
         types = list(args.get("article_types") or [])

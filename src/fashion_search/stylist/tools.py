@@ -290,6 +290,11 @@ class Toolbox:
             "applied_filters": page.query.get("filters", {}),
             "products": [_item_view(i) for i in items],
         }
+        brands = page.query.get("brand")
+        if brands:
+            # Named brands narrow the results only when they have matching products.
+            content["brands"] = list(brands)
+            content["brand_applied"] = bool(page.query.get("brand_applied"))
         if page.note:
             content["note"] = page.note
         if not items:

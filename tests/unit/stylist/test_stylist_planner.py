@@ -509,6 +509,26 @@ def test_cheaper_options_of_a_search(stylist: Stylist) -> None:
     names_all(reply)
 
 
+def test_a_brand_is_kept_or_its_absence_is_said(stylist: Stylist, catalog: dict[int, Product]) -> None:
+    nike_shoes = matching(catalog, lambda p: p.name.startswith("Nike ") and p.master_category == "Footwear")
+    assert nike_shoes
+    first = stylist.chat("Do you have Nike shoes?")
+    assert products(first) and {p.id for p in products(first)} <= nike_shoes
+    assert first.tool_calls[0].arguments["text"] == "Nike shoes"
+    names_all(first)
+    white = stylist.chat("in white", session_id=first.session_id)
+    args = white.tool_calls[0].arguments
+    assert args["colours"] == ["White"] and "Nike" in args["text"]
+    found = products(white)
+    assert found and all(p.base_colour == "White" and p.master_category == "Footwear" for p in found)
+    white_nike = {p.id for p in catalog.values() if p.id in nike_shoes and p.base_colour == "White"}
+    if white_nike:
+        assert {p.id for p in found} <= white_nike
+    else:
+        assert "Nothing from Nike matches all of that" in white.answer
+    names_all(white)
+
+
 # -- the shopper ------------------------------------------------------------------------------------
 
 
