@@ -3,7 +3,8 @@
 One turn is a loop of at most ``max_steps`` Messages API calls: Claude answers with text or asks
 for tools (``tool_use`` blocks); each tool runs through the shared :class:`Toolbox` and its result
 goes back as a ``tool_result`` block (``is_error`` set when the tool failed, so Claude can correct
-itself); the loop ends at Claude's final text. The products returned with the answer are those the
+itself); the loop ends at Claude's final text. A photo sent with the message goes along as an
+image Claude can see, and under its reference (``upload:1``) for the image search tool. The products returned with the answer are those the
 tools returned that the answer names (by id or by name), in the order it names them.
 
 When the API cannot be reached or refuses the request, the turn is answered by the offline planner
@@ -12,6 +13,8 @@ and the answer says so (pass ``fallback=None`` to get a :class:`ModelError` inst
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,11 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TIMEOUT_S = 60.0
+IMAGE_SIDE = 1568
+"""Photos go to Claude scaled to at most this many pixels a side (larger ones are scaled down there
+anyway)."""
+MAX_IMAGE_PIXELS = 50_000_000
+"""A photo with more pixels than this is not decoded (a decompression bomb guard)."""
 MAX_HISTORY_TURNS = 10
 """Earlier turns sent with each request (their text and the products they showed)."""
 
@@ -66,8 +74,39 @@ def system_prompt(turn: TurnContext) -> str:
         refs = ", ".join(turn.images)
         lines.append(f"Photos uploaded in this session (use as image_ref): {refs}.")
     if turn.new_image is not None:
-        lines.append(f"The shopper sent the photo {turn.new_image} with this message.")
+        lines.append(
+            f"The shopper sent the photo {turn.new_image} with this message (you can see it); "
+            "search_similar_by_image with that image_ref finds the catalog products that look like it."
+        )
     return "\n".join(lines)
+
+
+def image_block(data: bytes) -> dict[str, Any] | None:
+    """A photo as a Messages API image block (a JPEG at most :data:`IMAGE_SIDE` pixels a side), or
+    None when it cannot be read (the tools then report why, if Claude tries them)."""
+    from PIL import Image
+
+    from fashion_search.catalog.images import open_image_rgb
+    from fashion_search.errors import ImageError
+
+    try:
+        image = open_image_rgb(data, MAX_IMAGE_PIXELS)
+    except ImageError:
+        return None
+    image.thumbnail((IMAGE_SIDE, IMAGE_SIDE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": encoded}}
+
+
+def user_message(turn: TurnContext) -> dict[str, Any]:
+    """The shopper's message; with the photo sent with it as an image Claude can look at."""
+    data = turn.images.get(turn.new_image) if turn.new_image is not None else None
+    block = image_block(data) if data is not None else None
+    if block is None:
+        return {"role": "user", "content": turn.message}
+    return {"role": "user", "content": [block, {"type": "text", "text": turn.message}]}
 
 
 def mentioned_products(answer: str, results: list[ToolResult]) -> tuple[Recommended, ...]:
@@ -153,10 +192,7 @@ class AnthropicChatModel:
         import anthropic
 
         client = self._client()
-        messages: list[dict[str, Any]] = [
-            *history_messages(turn.history),
-            {"role": "user", "content": turn.message},
-        ]
+        messages: list[dict[str, Any]] = [*history_messages(turn.history), user_message(turn)]
         system = system_prompt(turn)
         specs = tools.anthropic_tools()
         context = ToolContext(images=turn.images)

@@ -8,16 +8,19 @@ stylist answered (text, the products it named, the tool calls). No network.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from types import ModuleType
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from fashion_search.errors import ModelError
 from fashion_search.settings import Settings
 from fashion_search.stylist import Stylist, Toolbox, chat_model_from_settings
-from fashion_search.stylist.claude import AnthropicChatModel
+from fashion_search.stylist.claude import IMAGE_SIDE, AnthropicChatModel, image_block
 from fashion_search.stylist.offline import OfflineChatModel
 
 KEY = "sk-ant-test-key"
@@ -309,9 +312,23 @@ def test_an_uploaded_photo_can_be_searched_by_claude(toolbox: Toolbox, fake_api:
         ),
         lambda body: fake_api.message([fake_api.text(f"The closest is #{product.id}.")], "end_turn"),
     ]
+    steps.append(lambda body: fake_api.message([fake_api.text("Anything else?")], "end_turn"))
     with fake_api.serve(steps) as api:
-        reply = claude_stylist(toolbox, api.url).chat("find this", image=data)
+        stylist = claude_stylist(toolbox, api.url)
+        reply = stylist.chat("find this", image=data)
+        later = stylist.chat("thanks", session_id=reply.session_id)
     assert "upload:1" in api.requests[0].body["system"]
+    # Claude sees the photo itself: an image block before the words, a JPEG no larger than it needs.
+    image, words = api.requests[0].body["messages"][-1]["content"]
+    assert words == {"type": "text", "text": "find this"}
+    assert image["type"] == "image" and image["source"]["media_type"] == "image/jpeg"
+    with Image.open(io.BytesIO(base64.b64decode(image["source"]["data"]))) as sent:
+        assert sent.format == "JPEG" and max(sent.size) <= IMAGE_SIDE
+        with Image.open(io.BytesIO(data)) as original:
+            assert sent.size == original.size or max(sent.size) == IMAGE_SIDE
+    # A later message refers to the photo by name only.
+    assert api.requests[2].body["messages"][-1] == {"role": "user", "content": "thanks"}
+    assert "upload:1" in api.requests[2].body["system"] and later.answer == "Anything else?"
     (result,) = fake_api.tool_results(api.requests[1].body)
     assert result["is_error"] is False
     assert product.id in [p["id"] for p in products_in(result)]
@@ -350,3 +367,18 @@ def test_an_unreachable_api_falls_back_too(toolbox: Toolbox, fake_api: ModuleTyp
     assert reply.answer.startswith("(Claude is unavailable right now: Connection error")
     assert reply.model == f"offline (fallback from anthropic:{MODEL})"
     assert reply.products and all(r.product.article_type == "Watches" for r in reply.products)
+
+
+def test_a_photo_that_cannot_be_read_goes_as_words_only(toolbox: Toolbox, fake_api: ModuleType) -> None:
+    assert image_block(b"not a photo") is None
+    big = io.BytesIO()
+    Image.new("RGB", (4000, 1000), (200, 30, 30)).save(big, format="PNG")
+    block = image_block(big.getvalue())
+    assert block is not None
+    with Image.open(io.BytesIO(base64.b64decode(block["source"]["data"]))) as sent:
+        assert sent.size == (IMAGE_SIDE, IMAGE_SIDE // 4)
+    steps = [lambda body: fake_api.message([fake_api.text("I can't open that photo.")], "end_turn")]
+    with fake_api.serve(steps) as api:
+        reply = claude_stylist(toolbox, api.url).chat("like this", image=b"not a photo")
+    assert api.requests[0].body["messages"][-1] == {"role": "user", "content": "like this"}
+    assert reply.image_ref == "upload:1" and reply.answer == "I can't open that photo."
