@@ -7,7 +7,8 @@ Per attribute:
 2. **Zero-shot** needs no fitting; a **head** is fitted on the training labels when at least two
    values have :data:`MIN_LABELS` of them (otherwise the record says why there is none).
 3. **Calibration** photos fit each method's temperature and its confidence threshold (the lowest
-   at which :data:`TARGET_PRECISION` of the kept values were right), and measure its accuracy.
+   at which :data:`TARGET_PRECISION` of the kept values were right, and never below
+   :data:`MIN_CONFIDENCE`), and measure its accuracy.
 4. The method with the higher calibration accuracy is kept (zero-shot on a tie: it needs no
    labels), so the test photos decide nothing.
 5. An attribute is only given for kinds of product (article types) with :data:`MIN_KIND_LABELS`
@@ -50,6 +51,9 @@ from fashion_search.errors import ValidationError
 MIN_LABELS = 10
 """Training labels a value needs before a head learns it."""
 TARGET_PRECISION = 0.8
+MIN_CONFIDENCE = 0.5
+"""Floor of every threshold: a calibrated confidence below it says the value is more likely wrong
+than right, however precise the values above it were on average."""
 MIN_KIND_LABELS = 10
 """Training labels a kind of product (its article type) needs before the attribute is given for it:
 on kinds without labels nothing was measured, so the tagger says nothing there."""
@@ -135,7 +139,7 @@ def _measure(
         probs = calibrated(logits, temperature)
         val_right = _right(spec, probs.argmax(axis=1), val_labels)
         val_accuracy = round(float(val_right.mean()), 4)
-        threshold = choose_threshold(probs.max(axis=1), val_right, target)
+        threshold = max(choose_threshold(probs.max(axis=1), val_right, target), MIN_CONFIDENCE)
     n = len(test.products)
     t_logits = method_logits(method, spec, head, bank, test.inputs, [item_word(p) for p in test.products])
     t_probs = calibrated(t_logits, temperature) if n else np.zeros((0, len(spec.values)), np.float32)
