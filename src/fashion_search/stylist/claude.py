@@ -3,9 +3,12 @@
 One turn is a loop of at most ``max_steps`` Messages API calls: Claude answers with text or asks
 for tools (``tool_use`` blocks); each tool runs through the shared :class:`Toolbox` and its result
 goes back as a ``tool_result`` block (``is_error`` set when the tool failed, so Claude can correct
-itself); the loop ends at Claude's final text. A photo sent with the message goes along as an
-image Claude can see, and under its reference (``upload:1``) for the image search tool. The products returned with the answer are those the
-tools returned that the answer names (by id or by name), in the order it names them.
+itself); the loop ends at Claude's final text. The products returned with the answer are those
+the tools returned that the answer names (by id or by name), in the order it names them.
+
+The system prompt tells Claude what the catalog holds (the values the filters take, the price
+range), who the shopper is and which photos were uploaded. A photo sent with the message goes
+along as an image Claude can see, and under its reference (``upload:1``) for the image search tool.
 
 When the API cannot be reached or refuses the request, the turn is answered by the offline planner
 and the answer says so (pass ``fallback=None`` to get a :class:`ModelError` instead).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import threading
 from typing import TYPE_CHECKING, Any
 
 from fashion_search.errors import MissingDependencyError, ModelError, ValidationError
@@ -60,9 +64,35 @@ def history_messages(history: tuple[Turn, ...]) -> list[dict[str, Any]]:
     return messages
 
 
-def system_prompt(turn: TurnContext) -> str:
-    """The instructions plus what this conversation knows: the shopper and the uploaded photos."""
+def catalog_facts(tools: Toolbox) -> str:
+    """What the catalog holds, in a few lines: the values the filters take, and the price range."""
+    from fashion_search.search.vocabulary import Facet
+
+    vocabulary = tools.vocabulary()
+    prices = sorted(p.price for p in tools.services.products().values() if p.price is not None)
+    lines = [f"The catalog holds {len(tools.services.products())} products."]
+    for facet, label in (
+        (Facet.GENDER, "Genders"),
+        (Facet.ARTICLE_TYPE, "Article types"),
+        (Facet.COLOUR, "Colours"),
+        (Facet.USAGE, "Usages"),
+    ):
+        values = sorted(vocabulary.values(facet))
+        if values:
+            lines.append(f"{label}: {', '.join(values)}.")
+    if prices:
+        middle = prices[len(prices) // 2]
+        lines.append(
+            f"Prices run from {money(prices[0])} to {money(prices[-1])}, {money(middle)} in the middle."
+        )
+    return "\n".join(lines)
+
+
+def system_prompt(turn: TurnContext, facts: str = "") -> str:
+    """The instructions plus what this conversation knows: the catalog, the shopper and the photos."""
     lines = [SYSTEM_PROMPT, ""]
+    if facts:
+        lines += [facts, ""]
     if turn.user_id is not None:
         lines.append(
             f"The active shopper is user_id {turn.user_id}: pass it as user_id to personalise searches, "
@@ -169,6 +199,9 @@ class AnthropicChatModel:
             fallback = OfflineChatModel()
         self.fallback: ChatModel | None = fallback if not isinstance(fallback, str) else None
         self._client_obj: anthropic.Anthropic | None = None
+        self._lock = threading.Lock()
+        self._facts_of: object = None
+        self._facts_text = ""
 
     @property
     def name(self) -> str:
@@ -193,7 +226,7 @@ class AnthropicChatModel:
 
         client = self._client()
         messages: list[dict[str, Any]] = [*history_messages(turn.history), user_message(turn)]
-        system = system_prompt(turn)
+        system = system_prompt(turn, self._facts(tools))
         specs = tools.anthropic_tools()
         context = ToolContext(images=turn.images)
         results: list[ToolResult] = []
@@ -244,6 +277,15 @@ class AnthropicChatModel:
             tool_calls=tuple(ToolCall(r.name, dict(r.arguments), r.error) for r in results),
             model=self.name,
         )
+
+    def _facts(self, tools: Toolbox) -> str:
+        # Kept until the services hand out another catalog (after a re-index).
+        products = tools.services.products()
+        with self._lock:
+            if self._facts_of is not products:
+                self._facts_text = catalog_facts(tools)
+                self._facts_of = products
+            return self._facts_text
 
     def _fall_back(
         self, turn: TurnContext, tools: Toolbox, exc: Exception, results: list[ToolResult]

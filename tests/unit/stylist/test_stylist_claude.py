@@ -18,10 +18,12 @@ import pytest
 from PIL import Image
 
 from fashion_search.errors import ModelError
+from fashion_search.search.vocabulary import Facet
 from fashion_search.settings import Settings
 from fashion_search.stylist import Stylist, Toolbox, chat_model_from_settings
 from fashion_search.stylist.claude import IMAGE_SIDE, AnthropicChatModel, image_block
 from fashion_search.stylist.offline import OfflineChatModel
+from fashion_search.stylist.planner import money
 
 KEY = "sk-ant-test-key"
 MODEL = "claude-test-model"
@@ -113,6 +115,12 @@ def test_tool_use_then_tool_result_then_the_final_answer(toolbox: Toolbox, fake_
     assert {t["name"] for t in first_request["tools"]} == TOOL_NAMES
     assert first_request["tools"] == toolbox.anthropic_tools()
     assert "stylist" in first_request["system"]
+    # Claude is told what the filters can take, so it need not guess the catalog's values.
+    vocabulary = toolbox.vocabulary()
+    for facet in (Facet.ARTICLE_TYPE, Facet.COLOUR, Facet.GENDER):
+        assert ", ".join(sorted(vocabulary.values(facet))) in first_request["system"]
+    prices = sorted(p.price for p in toolbox.services.products().values() if p.price is not None)
+    assert f"Prices run from {money(prices[0])} to {money(prices[-1])}" in first_request["system"]
     assert first_request["messages"] == [{"role": "user", "content": "black sneakers for men"}]
     # The second request: the assistant's tool_use echoed, then the tool's result under its id.
     assistant, user = second_request["messages"][-2:]
