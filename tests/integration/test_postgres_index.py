@@ -134,6 +134,34 @@ def test_a_walk_that_gives_up_falls_back_to_exact(
         assert [h.product.id for h in index.search("text", q, k=50, where=filt)] == expected
 
 
+def test_products_without_vectors_count_as_candidates_but_k_still_come_back(
+    postgres_uri: str, postgres_schema: str
+) -> None:
+    # The candidate count reads products only: 3,500 match the filter, but only 12 have a vector.
+    # The count picks a graph walk, which runs dry, and the exact fallback answers.
+    rng = np.random.default_rng(5)
+    store = PostgresStore(postgres_uri, schema=postgres_schema)
+    try:
+        store.upsert_products([Product(id=i, name=f"p{i}", base_colour="Black") for i in range(1, 3501)])
+        with_vectors = [int(i) for i in rng.choice(np.arange(1, 3501), size=12, replace=False)]
+        vectors = rng.standard_normal((12, DIM)).astype(np.float32)
+        store.put_vectors("text", "m", with_vectors, vectors, [""] * 12)
+        index = PgVectorIndex(store, model="m", exact_max_rows=3000)
+        reference = ExactIndex(model="m")
+        reference.upsert_products([Product(id=i, name=f"p{i}", base_colour="Black") for i in with_vectors])
+        reference.upsert("text", with_vectors, vectors)
+        filt = where(base_colour="Black")
+        assert index.count_matching(filt) == 3500
+        for q in rng.standard_normal((5, DIM)).astype(np.float32):
+            expected = [h.product.id for h in reference.search("text", q, k=10, where=filt)]
+            assert [h.product.id for h in index.search("text", q, k=10, where=filt)] == expected
+        assert [h.product.id for h in index.search("text", vectors[0], k=50, where=filt)] == [
+            h.product.id for h in reference.search("text", vectors[0], k=50, where=filt)
+        ]
+    finally:
+        store.close()
+
+
 def test_catalog_reads_equal_the_exact_index(loaded: tuple[PostgresStore, ExactIndex]) -> None:
     store, reference = loaded
     index = PgVectorIndex(store, model="m")

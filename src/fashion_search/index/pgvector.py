@@ -9,8 +9,9 @@ Two modes:
 * ``exact`` orders the rows that pass the filter by cosine distance (``ORDER BY distance, id``):
   the same ids as :class:`~fashion_search.index.exact.ExactIndex`, ties by id.
 * ``hnsw`` (default) walks the space's HNSW index (``vector_cosine_ops``, m=16, ef_construction=64)
-  with ``hnsw.ef_search`` at least k. A filtered query first counts its candidates, stopping at
-  ``exact_max_rows``: that few are ordered exactly (cheap, and an HNSW walk would have to skip
+  with ``hnsw.ef_search`` at least k. A filtered query first counts the products passing the
+  filter (an index scan of ``products``, never the vectors), stopping at ``exact_max_rows``: that
+  few are ordered exactly (cheap, and an HNSW walk would have to skip
   almost every neighbour); more walk the graph with pgvector 0.8's iterative index scan
   (``hnsw.iterative_scan``), which keeps fetching neighbours until k rows pass the filter or
   ``hnsw.max_scan_tuples`` were visited. Should the walk still return fewer than k, the query is
@@ -518,6 +519,10 @@ class PgVectorIndex:
         if info is None or k == 0 or condition is FALSE:
             return None
         parts = [condition] if condition is not TRUE else []
+        # The candidate count reads products only (an upper bound: exclusions and products without
+        # a vector are not subtracted), so that it never scans the vectors; should the walk it
+        # picks find fewer than k rows, the search still falls back to exact ordering.
+        count_parts, count_params = list(parts), list(params)
         for ids, keep in ((excluded, False), (included, True)):
             if ids is None or (not ids and not keep):
                 continue
@@ -527,11 +532,14 @@ class PgVectorIndex:
             if fragment is not TRUE:
                 parts.append(fragment)
                 params = [*params, *values]
+                if keep:
+                    count_parts.append(ids_sql(sql.Identifier("p", "id"), ids, keep=True)[0])
+                    count_params = [*count_params, *values]
         restricted = (where is not None and bool(where.conditions)) or included is not None
         plan = _Plan(self, space, info, query, parts, params)
         graph = self.mode == "hnsw" and info.indexed and k <= _MAX_EF_SEARCH
         if graph and restricted:
-            candidates = plan.count_candidates(self.exact_max_rows + 1)
+            candidates = plan.count_products(count_parts, count_params, self.exact_max_rows + 1)
             if candidates == 0:
                 return None
             graph = candidates > self.exact_max_rows
@@ -598,13 +606,14 @@ class _Plan:
             "WHERE {where} ORDER BY {order} LIMIT %s"
         ).format(cols=_PRODUCT_SELECT, dist=distance, table=self.table, where=self.where, order=order)
 
-    def count_candidates(self, cap: int) -> int:
-        query = sql.SQL(
-            "SELECT count(*) FROM (SELECT 1 FROM {table} e JOIN products p ON p.id = e.product_id "
-            "WHERE {where} LIMIT %s) AS c"
-        ).format(table=self.table, where=self.where)
+    def count_products(self, parts: list[sql.Composable], params: list[Any], cap: int) -> int:
+        """How many products pass ``parts`` (conditions on ``p``), counting at most ``cap``."""
+        where = sql.SQL(" AND ").join(parts) if parts else sql.SQL("TRUE")
+        query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM products p WHERE {} LIMIT %s) AS c").format(
+            where
+        )
         with self.index.store.connection() as conn:
-            row = conn.execute(query, [*self.params, cap]).fetchone()
+            row = conn.execute(query, [*params, cap]).fetchone()
         return 0 if row is None else int(row[0])
 
     def _exact_query(self, k: int) -> tuple[sql.Composed, list[Any]]:
