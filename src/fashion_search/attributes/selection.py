@@ -279,5 +279,7 @@ def fit_tagger(
         "n_test": len(split.test),
         "target_precision": target_precision,
         "min_labels": MIN_LABELS,
+        "min_kind_labels": MIN_KIND_LABELS,
+        "min_confidence": MIN_CONFIDENCE,
     }
     return AttributeTagger(choices, embedder_name, specs=specs, info=info)
