@@ -39,7 +39,10 @@ class AttributeFigures:
     n_test: int
     """Test products the attribute applies to."""
     n_test_labelled: int
-    """Those of them with a weak label (what the accuracies are measured on)."""
+    """Those of them with a weak label."""
+    n_measured: int
+    """Those of the labelled ones the attribute is given for (kinds with training labels): what the
+    accuracies are measured on."""
     n_train_labels: int
     threshold: float
 
@@ -68,6 +71,7 @@ def figures_from_evaluation(name: str, method: str, evaluation: Mapping[str, Any
         majority_value=majority.get("value"),
         n_test=int(evaluation.get("n_test", 0)),
         n_test_labelled=int(evaluation.get("n_test_labelled", 0)),
+        n_measured=int(kept.get("n_measured", 0)),
         n_train_labels=int(evaluation.get("n_train_labels", 0)),
         threshold=float(kept.get("threshold", 1.01)),
     )

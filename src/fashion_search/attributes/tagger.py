@@ -222,8 +222,13 @@ class AttributeTagger:
             raise ModelError(f"{path} is not an attribute tagger ({FORMAT})")
         specs = default_attributes()
         choices: dict[str, AttributeChoice] = {}
-        for name, entry in manifest["attributes"].items():
-            if name not in specs or list(specs[name].values) != entry["values"]:
+        saved = manifest["attributes"]
+        unknown = sorted(set(saved) - set(specs))
+        if unknown:
+            raise ModelError(f"{path} names attributes this version does not know: {unknown}")
+        # In the vocabulary's order (the JSON is written with sorted keys).
+        for name, entry in ((n, saved[n]) for n in specs if n in saved):
+            if list(specs[name].values) != entry["values"]:
                 raise ModelError(f"{path} was fitted for other values of {name!r}; fit the tagger again")
             classes = entry.get("head_classes")
             head = None if classes is None else SoftmaxHead.from_arrays(name, arrays, classes)

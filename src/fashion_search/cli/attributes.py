@@ -51,20 +51,13 @@ def _pct(value: float | None) -> str:
 
 def print_tag_report(data: dict[str, Any]) -> None:
     out = console()
-    table = Table(title="attributes, measured on held-out products against weak labels")
-    for column in (
-        "attribute",
-        "kept",
-        "accuracy",
-        "on name labels",
-        "zero-shot",
-        "head",
-        "majority",
-        "coverage",
-        "given right",
-        "n",
-    ):
-        table.add_column(column)
+    table = Table(
+        title="attributes on held-out products vs weak labels",
+        caption="acc: kept method (names: on name labels only; 0-shot / head: each method; major.: "
+        "always the commonest value); cover: share given a value; given: accuracy of those",
+    )
+    for column in ("attribute", "kept", "acc", "names", "0-shot", "head", "major.", "cover", "given", "n"):
+        table.add_column(column, overflow="fold")
     for f in data["figures"]:
         table.add_row(
             f["name"],
@@ -76,7 +69,7 @@ def print_tag_report(data: dict[str, Any]) -> None:
             _pct(f["majority_accuracy"]),
             _pct(f["coverage"]),
             _pct(f["confident_accuracy"]),
-            str(f["n_test_labelled"]),
+            str(f["n_measured"]),
         )
     out.print(table)
     coverage = ", ".join(f"{k} {_pct(v)}" for k, v in data["coverage"].items())

@@ -24,6 +24,7 @@ from fashion_search.attributes.split import split_ids
 from fashion_search.attributes.tagger import (
     HEAD,
     ZERO_SHOT,
+    AttributeChoice,
     AttributeTagger,
     TaggedValue,
     as_attributes,
@@ -110,7 +111,7 @@ def test_figures_report_accuracy_and_coverage_per_attribute(fitted: Any) -> None
     sleeve = figures["sleeve_length"]
     assert sleeve.method == HEAD
     assert sleeve.accuracy == tagger.choices["sleeve_length"].evaluation[HEAD]["accuracy"]
-    assert sleeve.n_test == sleeve.n_test_labelled == 48  # 20% of 240, every one labelled
+    assert sleeve.n_test == sleeve.n_test_labelled == sleeve.n_measured == 48  # 20% of 240, all labelled
     assert 0.8 <= sleeve.coverage <= 1.0
     assert sleeve.confident_accuracy is not None and sleeve.confident_accuracy >= 0.9
     assert figures["pattern"].majority_accuracy is not None
@@ -252,3 +253,14 @@ def test_the_none_value_is_measured_but_never_given() -> None:
     assert given_values(style, ranked[::-1]) == [TaggedValue("sporty", 0.5)]
     pattern = default_attributes()["pattern"]
     assert given_values(pattern, [TaggedValue("solid", 0.9)]) == [TaggedValue("solid", 0.9)]
+
+
+def test_a_loaded_tagger_keeps_the_vocabulary_order(tmp_path: Path) -> None:
+    choices = {
+        name: AttributeChoice(name, ZERO_SHOT, 1.0, 0.5, kinds=frozenset({"shirt"}))
+        for name in ("style", "details")
+    }
+    AttributeTagger(choices, "m").save(tmp_path)
+    loaded = AttributeTagger.load(tmp_path)
+    assert list(loaded.choices) == ["style", "details"]  # not the JSON's sorted keys
+    assert loaded.choices["details"].kinds == frozenset({"shirt"})
