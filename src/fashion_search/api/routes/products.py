@@ -65,8 +65,11 @@ def _listing_filter(
     summary="Browse the catalog",
     description=(
         "A page of products matching the filters, with facet counts (gender, categories, article type, "
-        "colour, season, usage, price buckets) over every matching product. With `q` the words add their "
-        "filters (explicit ones win) and rank the page as a text search would."
+        "colour, season, usage, price buckets, and the visual attributes in use: `attr_material`, "
+        "`attr_pattern`, ...) over every matching product. With `q` the words add their filters (explicit "
+        "ones win) and rank the page as a text search would. Attribute filters: "
+        "`filter=attr_material=leather`, `filter=attr_details in pockets,zipper`, "
+        "`filter=attr_pattern!=striped`."
     ),
     responses={422: ERRORS[422]},
 )
