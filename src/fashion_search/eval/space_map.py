@@ -126,8 +126,23 @@ def _price_sides(products: Sequence[Product], within_type: bool) -> list[bool | 
 SideRule = Callable[[Sequence[Product]], list[bool | None]]
 
 
-def default_properties() -> list[tuple[str, str, str, SideRule]]:
-    """(name, positive, negative, rule) of the properties the report probes."""
+def centred_by_type(products: Sequence[Product], x: np.ndarray) -> np.ndarray:
+    """``x`` minus the mean vector of each row's article type: what is left once the type is known."""
+    out = np.asarray(x, dtype=np.float64).copy()
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(products):
+        groups.setdefault(p.article_type or "", []).append(i)
+    for rows in groups.values():
+        out[rows] -= out[rows].mean(axis=0)
+    return out
+
+
+def default_properties() -> list[tuple[str, str, str, SideRule, bool]]:
+    """(name, positive, negative, rule, centred by article type) of the properties the report probes.
+
+    The within-type variants ask whether the property is visible once the article type is known:
+    formal shirts against casual shirts rather than shirts against T-shirts.
+    """
 
     def formality(ps: Sequence[Product]) -> list[bool | None]:
         return [True if p.usage == "Formal" else False if p.usage == "Casual" else None for p in ps]
@@ -136,21 +151,32 @@ def default_properties() -> list[tuple[str, str, str, SideRule]]:
         return [True if p.base_colour in DARK else False if p.base_colour in LIGHT else None for p in ps]
 
     return [
-        ("formality", "Formal usage", "Casual usage", formality),
-        ("colour", "dark (black, navy, charcoal)", "light (white, cream, beige)", colour),
-        ("price (catalog-wide)", "top third of prices", "bottom third", lambda ps: _price_sides(ps, False)),
+        ("formality", "Formal usage", "Casual usage", formality, False),
+        ("formality (within article type)", "Formal usage", "Casual usage", formality, True),
+        ("colour", "dark (black, navy, charcoal)", "light (white, cream, beige)", colour, False),
+        (
+            "price (catalog-wide)",
+            "top third of prices",
+            "bottom third",
+            lambda ps: _price_sides(ps, False),
+            False,
+        ),
         (
             "price (within article type)",
             "top third within its type",
             "bottom third within its type",
             lambda ps: _price_sides(ps, True),
+            True,
         ),
     ]
 
 
 def probe_directions(products: Sequence[Product], x: np.ndarray, *, seed: int = 0) -> list[DirectionResult]:
     """Every default property probed in the space ``x`` (rows aligned with ``products``)."""
+    within = centred_by_type(products, x)
     return [
-        direction_probe(x, rule(products), name=name, positive=pos, negative=neg, seed=seed)
-        for name, pos, neg, rule in default_properties()
+        direction_probe(
+            within if centre else x, rule(products), name=name, positive=pos, negative=neg, seed=seed
+        )
+        for name, pos, neg, rule, centre in default_properties()
     ]

@@ -74,6 +74,8 @@ def test_report_command_writes_a_self_contained_page(
     printed = json.loads(result.output)
     page = (out / "report.html").read_text(encoding="utf-8")
     assert Path(printed["html"]) == out / "report.html"
+    assert page.index('<section id="headlines">') < page.index('<section id="encoder">')
+    assert "recommendations nDCG@10" in page and "search P@10, judged by metadata: enriched" in page
     for section in SECTIONS:
         assert f'<section id="{section}">' in page
     # Every figure is embedded as a PNG that decodes, and saved beside the page.

@@ -49,7 +49,7 @@ def test_price_sides_within_type_take_top_and_bottom_thirds() -> None:
     catalog = _price_sides(products, within_type=False)
     assert catalog[:4] == [False] * 4 and catalog[8:] == [True] * 4
     results = probe_directions(products, np.eye(12), seed=0)
-    assert [r.name for r in results][:2] == ["formality", "colour"]
+    assert [r.name for r in results][:3] == ["formality", "formality (within article type)", "colour"]
 
 
 def test_top_with_background_z_scores_against_all_rows() -> None:
@@ -75,3 +75,25 @@ def test_text_spread_pools_relevance_over_queries() -> None:
     assert check.raw_auc == 1.0 and check.z_auc == 1.0
     assert (check.n_relevant, check.n_irrelevant) == (1, 2)
     assert image_spread(matrix, [0]).raw[0][0] == pytest.approx(0.0)
+
+
+def test_within_type_centring_removes_what_the_type_explains() -> None:
+    from fashion_search.eval.space_map import centred_by_type
+
+    products = [Product(i, "x", article_type="A" if i < 2 else "B") for i in range(4)]
+    x = np.array([[1.0, 0.0], [3.0, 0.0], [0.0, 5.0], [0.0, 7.0]])
+    # Type means (2, 0) and (0, 6) are subtracted.
+    assert centred_by_type(products, x).tolist() == [[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]]
+    # Formality that is only the type (all of A formal, all of B casual) is invisible within types.
+    rng = np.random.default_rng(0)
+    many = [
+        Product(i, "x", article_type="A" if i % 2 else "B", usage="Formal" if i % 2 else "Casual")
+        for i in range(200)
+    ]
+    vecs = rng.normal(0, 1, (200, 6))
+    vecs[1::2, 0] += 5.0
+    results = {r.name: r for r in probe_directions(many, vecs, seed=0)}
+    assert results["formality"].probe_auc is not None and results["formality"].probe_auc > 0.95
+    assert results["formality (within article type)"].probe_auc is None or (
+        0.3 < results["formality (within article type)"].probe_auc < 0.7
+    )
