@@ -24,6 +24,7 @@ from fashion_search.attributes.tagger import HEAD
 from fashion_search.domain import ImageStatus, Product
 from fashion_search.embed.fake import FakeEmbedder
 from fashion_search.embed.pipeline import embed_catalog
+from fashion_search.store.base import Store
 from fashion_search.store.sqlite import SqliteStore
 
 COLOURS = {"Striped": (210, 35, 35), "Checked": (40, 90, 210), "Solid": (40, 150, 60)}
@@ -55,17 +56,22 @@ def _catalog(images: Path) -> list[Product]:
     return products
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "data")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s: Store
+    if request.param == "sqlite":
+        s = SqliteStore(tmp_path / "data")
+    else:
+        from fashion_search.store.postgres import PostgresStore
+
+        uri = request.getfixturevalue("postgres_uri")
+        s = PostgresStore(uri, schema=request.getfixturevalue("postgres_schema"))
     s.upsert_products(_catalog(tmp_path / "images"))
     yield s
     s.close()
 
 
-def test_tag_catalog_stores_confident_attributes_and_is_incremental(
-    store: SqliteStore, tmp_path: Path
-) -> None:
+def test_tag_catalog_stores_confident_attributes_and_is_incremental(store: Store, tmp_path: Path) -> None:
     embedder = FakeEmbedder(64)
     images, work = tmp_path / "images", tmp_path / "work"
     report = tag_catalog(store, embedder, images, work)
@@ -99,9 +105,7 @@ def test_tag_catalog_stores_confident_attributes_and_is_incremental(
     assert store.get_product(2) is not None and store.get_product(2).attributes == {}  # type: ignore[union-attr]
 
 
-def test_re_embedding_after_tagging_touches_only_changed_descriptions(
-    store: SqliteStore, tmp_path: Path
-) -> None:
+def test_re_embedding_after_tagging_touches_only_changed_descriptions(store: Store, tmp_path: Path) -> None:
     embedder = FakeEmbedder(64)
     images = tmp_path / "images"
     first = embed_catalog(store, embedder, images)
@@ -119,7 +123,7 @@ def test_re_embedding_after_tagging_touches_only_changed_descriptions(
     assert embed_catalog(store, embedder, images).embedded == {"image": 0, "text": 0, "hybrid": 0}
 
 
-def test_tag_products_and_descriptions_without_a_store(store: SqliteStore, tmp_path: Path) -> None:
+def test_tag_products_and_descriptions_without_a_store(store: Store, tmp_path: Path) -> None:
     products = [p for batch in store.iter_products() for p in batch]
     result = tag_products(products, FakeEmbedder(64), tmp_path / "images", tmp_path / "work")
     assert result.refitted and set(result.seconds) == {"features", "fit", "tag"}
