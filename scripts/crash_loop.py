@@ -283,7 +283,7 @@ class Loop:
             except StoreError as exc:
                 raise CheckFailed(f"a killed index build left an unreadable index: {exc}") from exc
             check(index.count() == n_products, "a killed index build left a partial index")
-            return "killed after the manifest (complete index)"
+            return "killed: the saved index (old or new) loads complete"
 
         def done(data_dir: Path) -> None:
             index = ExactIndex.load(data_dir / "index")
