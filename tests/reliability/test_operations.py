@@ -207,3 +207,19 @@ def test_a_second_lock_on_the_data_dir_is_refused_until_the_first_is_released(ca
         first.release()
     with DataDirLock(catalog.settings.data_dir):
         pass
+
+
+def test_the_openapi_document_describes_what_is_answered(client: TestClient) -> None:
+    doc = client.get(f"{API}/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    text = doc["paths"][f"{API}/search/text"]["post"]["responses"]
+    error = {"$ref": "#/components/schemas/ErrorPublic"}
+    for status in ("400", "413", "422"):
+        assert text[status]["content"]["application/json"]["schema"] == error
+    form_ref = doc["paths"][f"{API}/search/image"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    form = schemas[form_ref["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert form["file"]["minLength"] == 1
+    assert form["w_visual"]["type"] == "number" and "anyOf" not in form["w_visual"]
+    listing = {p["name"]: p["schema"] for p in doc["paths"][f"{API}/products"]["get"]["parameters"]}
+    assert listing["gender"]["type"] == "array" and "anyOf" not in listing["gender"]
