@@ -43,7 +43,7 @@ class ApiSettings(BaseModel):
     max_request_bytes: int | None = Field(
         None,
         ge=1024,
-        description="largest request body of any kind (default: room for a base64 upload of max_upload_bytes)",
+        description="largest request body of any kind (default: room for one base64 upload)",
     )
     rate_limit_per_second: float = Field(
         0.0, ge=0.0, description="sustained requests per second per client address; 0 turns the limit off"
