@@ -383,17 +383,17 @@ def bench_pgvector(
         )
         filtered: dict[str, Filter | None] = {k: v for k, v in case.filters.items() if v is not None}
         configs: list[tuple[str, dict[str, Any], dict[str, Filter | None], int | None]] = [
-            ("pgvector default (ef 100)", {}, case.filters, None),
+            ("pgvector default (ef 200)", {}, case.filters, None),
         ]
         if full:
             configs.append(("pgvector exact SQL", {"mode": "exact"}, case.filters, None))
-            for ef in (40, 64, 200):
+            for ef in (40, 64, 100):
                 configs.append((f"pgvector ef_search {ef}", {"ef_search": ef}, {"unfiltered": None}, None))
             for order in ("strict_order", "relaxed_order"):
                 configs.append(
                     (
                         f"pgvector walk {order.split('_')[0]} ef 100",
-                        {"exact_max_rows": 0, "iterative_scan": order},
+                        {"exact_max_rows": 0, "iterative_scan": order, "ef_search": 100},
                         filtered,
                         None,
                     )
@@ -401,14 +401,19 @@ def bench_pgvector(
             configs.append(
                 (
                     "pgvector walk relaxed ef 100 rows 40",
-                    {"exact_max_rows": 0, "iterative_scan": "relaxed_order", "walk_rows": 40},
+                    {
+                        "exact_max_rows": 0,
+                        "iterative_scan": "relaxed_order",
+                        "walk_rows": 40,
+                        "ef_search": 100,
+                    },
                     filtered,
                     None,
                 )
             )
             configs.append(("pgvector exact below 5000 rows", {"exact_max_rows": 5000}, filtered, None))
         else:
-            configs.append(("pgvector ef_search 200", {"ef_search": 200}, case.filters, None))
+            configs.append(("pgvector ef_search 400", {"ef_search": 400}, case.filters, None))
             configs.append(("pgvector exact SQL", {"mode": "exact"}, case.filters, 20))
         rows: list[Row] = []
         for name, options, filters, n_queries in configs:
@@ -519,12 +524,12 @@ def main() -> None:
     parser.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
     parser.add_argument("--vectors", choices=["fashion-lite", "minilm", "random"], default="fashion-lite")
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--ef", default=f"64,{defaults.ef_search}", help="HNSW efSearch values at 44k")
+    parser.add_argument("--ef", default="64,96,128,200", help="HNSW efSearch values at 44k")
     parser.add_argument("--synthetic", type=int, default=1_000_000, help="0: skip the synthetic part")
     parser.add_argument("--synthetic-queries", type=int, default=200)
     parser.add_argument("--m-large", type=int, default=defaults.m)
     parser.add_argument("--ef-construction-large", type=int, default=defaults.ef_construction)
-    parser.add_argument("--ef-large", default=f"{defaults.ef_search},128,256", help="efSearch values at 1M")
+    parser.add_argument("--ef-large", default="128,256,512", help="efSearch values at 1M")
     parser.add_argument("--pg-build-limit", type=int, default=900, help="seconds for a pgvector HNSW build")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--postgres-uri", help="an existing PostgreSQL with pgvector (default: start one)")

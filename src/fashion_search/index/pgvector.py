@@ -9,7 +9,8 @@ Two modes:
 * ``exact`` orders the rows that pass the filter by cosine distance (``ORDER BY distance, id``):
   the same ids as :class:`~fashion_search.index.exact.ExactIndex`, ties by id.
 * ``hnsw`` (default) walks the space's HNSW index (``vector_cosine_ops``, m=16, ef_construction=64)
-  with ``hnsw.ef_search`` at least k. A filtered query first counts the products passing the
+  with ``hnsw.ef_search`` at least k (200 by default: on the 44k real catalog's text vectors
+  recall@10 was 0.958 at 100 and 0.982 at 200). A filtered query first counts the products passing the
   filter (an index scan of ``products``, never the vectors), stopping at ``exact_max_rows``: that
   few are ordered exactly (cheap, and an HNSW walk would have to skip
   almost every neighbour); more walk the graph with pgvector 0.8's iterative index scan
@@ -115,7 +116,7 @@ class PgVectorIndex:
         *,
         model: str | None = None,
         mode: str = "hnsw",
-        ef_search: int = 100,
+        ef_search: int = 200,
         iterative_scan: str = "strict_order",
         max_scan_tuples: int = 20_000,
         exact_max_rows: int = 3_000,
