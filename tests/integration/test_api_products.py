@@ -98,7 +98,10 @@ def test_listing_sorts_and_queries(client: TestClient, built: BuiltCatalog) -> N
     bad = client.get(PRODUCTS, params={"filter": "colour ~ Red"})
     assert bad.status_code == 422
     assert client.get(PRODUCTS, params={"limit": 101}).status_code == 422
-    assert client.get(PRODUCTS, params={"sort": "relevance"}).status_code == 422
+    by_relevance = client.get(PRODUCTS, params={"sort": "relevance", "limit": 5}).json()
+    by_id = client.get(PRODUCTS, params={"sort": "id", "limit": 5}).json()
+    assert by_relevance["query"]["sort"] == "id"
+    assert [d["id"] for d in by_relevance["data"]] == [d["id"] for d in by_id["data"]]
 
 
 def test_one_product_and_unknown_ids(client: TestClient, built: BuiltCatalog) -> None:

@@ -94,8 +94,8 @@ class ProductBrowser:
     ) -> BrowsePage:
         """One page of products matching ``where`` (and the query ``q``), with facet counts.
 
-        ``sort`` is ``relevance`` (the default with ``q``; needs the search service), ``id`` (the
-        default without), ``price_asc``, ``price_desc`` or ``newest``.
+        ``sort`` is ``relevance`` (the default with ``q``; needs the search service; without ``q``
+        it falls back to ``id``), ``id`` (the default without), ``price_asc``, ``price_desc`` or ``newest``.
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
@@ -115,7 +115,9 @@ class ProductBrowser:
             parsed, where = self.search.understand(text, where)
             info.update(q=text, detected=parsed.detected)
         elif sort == "relevance":
-            raise ValidationError("sort 'relevance' needs a query q")
+            # Without words every product is equally relevant: catalog order, and the page says so.
+            sort = "id"
+            info["sort"] = sort
         info["filters"] = to_dict(where)
         if sort == "relevance":
             assert self.search is not None

@@ -71,10 +71,11 @@ class ChatIn(BaseModel):
         description="the conversation to continue; left out, a new one starts and its id is returned",
     )
     user_id: int | None = Field(
-        None, description="the active shopper (kept for the session's later messages)"
+        None, strict=True, description="the active shopper (kept for the session's later messages)"
     )
     image: str | None = Field(
         None,
+        min_length=1,
         description=(
             "a photo to search by, as base64 or a data: URL (at most the server's upload limit once "
             "decoded); it gets a reference (`image_ref`, e.g. upload:1) that later messages can use"
