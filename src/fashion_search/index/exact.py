@@ -265,6 +265,17 @@ def _write_atomic(path: Path, write: Callable[[_HashingWriter], object]) -> str:
     return writer.sha.hexdigest()
 
 
+def _referenced_files(manifest_path: Path) -> set[str]:
+    """The data files a saved manifest names (none when it is absent or unreadable)."""
+    try:
+        manifest = json.loads(manifest_path.read_bytes())
+        return {manifest["products"]["file"]} | {
+            e[part]["file"] for e in manifest["spaces"].values() for part in ("ids", "vectors")
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return set()
+
+
 def _fsync_dir(directory: Path) -> None:
     # Makes the renames durable; not every platform can open a directory.
     with contextlib.suppress(OSError):
@@ -659,9 +670,12 @@ class ExactIndex:
                 entry[part] = {"file": name, "sha256": _write_atomic(directory / name, write_array)}
             manifest["spaces"][space] = entry
         text = json.dumps(manifest, indent=2, sort_keys=True).encode()
+        # The generation being replaced stays on disk until the next save: a reader in another
+        # process that read the old manifest a moment ago still finds every file it names.
+        previous = _referenced_files(directory / MANIFEST)
         _write_atomic(directory / MANIFEST, lambda out: out.write(text))
         _fsync_dir(directory)
-        referenced = {manifest["products"]["file"]} | {
+        referenced = previous | {manifest["products"]["file"]} | {
             e[part]["file"] for e in manifest["spaces"].values() for part in ("ids", "vectors")
         }
         for path in directory.iterdir():

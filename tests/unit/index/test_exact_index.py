@@ -173,15 +173,26 @@ def test_save_writes_a_manifest_with_checksums_and_no_temp_files(tmp_path: Path)
     assert loaded.get_product(7) == index.get_product(7)
 
 
-def test_saving_again_replaces_the_files(tmp_path: Path) -> None:
+def test_saving_again_keeps_one_previous_generation_for_readers_in_flight(tmp_path: Path) -> None:
     index, _ = small_index(n=20)
     index.save(tmp_path)
     first = {p.name for p in tmp_path.iterdir()}
+    first_manifest = (tmp_path / "manifest.json").read_bytes()
     index.delete([0, 1])
     index.save(tmp_path)
     second = {p.name for p in tmp_path.iterdir()}
-    assert len(second) == len(first) and first & second == {"manifest.json"}
+    # The old generation's files stay: a process that read the old manifest can still load them.
+    assert first <= second and len(second) == 2 * len(first) - 1
     assert ExactIndex.load(tmp_path).count("image") == 18
+    (tmp_path / "old").mkdir()
+    for name in first - {"manifest.json"}:
+        (tmp_path / "old" / name).write_bytes((tmp_path / name).read_bytes())
+    (tmp_path / "old" / "manifest.json").write_bytes(first_manifest)
+    assert ExactIndex.load(tmp_path / "old").count("image") == 20
+    index.save(tmp_path)
+    third = {p.name for p in tmp_path.iterdir() if p.is_file()}
+    # Two saves later the first generation is gone; only the current and the previous remain.
+    assert not (first - {"manifest.json"}) & third and len(third) == len(second)
     (tmp_path / "notes.txt").write_text("mine")
     index.save(tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
