@@ -675,9 +675,11 @@ class ExactIndex:
         previous = _referenced_files(directory / MANIFEST)
         _write_atomic(directory / MANIFEST, lambda out: out.write(text))
         _fsync_dir(directory)
-        referenced = previous | {manifest["products"]["file"]} | {
-            e[part]["file"] for e in manifest["spaces"].values() for part in ("ids", "vectors")
-        }
+        referenced = (
+            previous
+            | {manifest["products"]["file"]}
+            | {e[part]["file"] for e in manifest["spaces"].values() for part in ("ids", "vectors")}
+        )
         for path in directory.iterdir():
             if _DATA_FILE.match(path.name) and path.name not in referenced:
                 with contextlib.suppress(OSError):
