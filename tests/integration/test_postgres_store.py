@@ -132,13 +132,15 @@ def test_hnsw_index_is_built_once_and_used(postgres_uri: str, postgres_schema: s
         with pytest.raises(ValidationError, match="dim"):
             store.ensure_vector_index("text", 2001)
 
-        index = PgVectorIndex(store, model="m")
+        # On 3,000 rows PostgreSQL prefers a sequential scan to a long walk (the default
+        # ef_search 200 costs more than sorting them): a short queue shows the index is usable.
+        index = PgVectorIndex(store, model="m", ef_search=40)
         assert index.ensure_indexes() == []  # already there
         query = rng.standard_normal(16)
         assert "embeddings_text_hnsw_16" in index.explain("text", query, k=10)
         # 1,500 candidates are ordered exactly by default; with a lower bar they walk the graph.
         assert "hnsw" not in index.explain("text", query, k=10, where=where(gender="Men"))
-        walker = PgVectorIndex(store, model="m", exact_max_rows=1000)
+        walker = PgVectorIndex(store, model="m", exact_max_rows=1000, ef_search=40)
         assert "embeddings_text_hnsw_16" in walker.explain("text", query, k=10, where=where(gender="Men"))
         exact = PgVectorIndex(store, model="m", mode="exact")
         assert "hnsw" not in exact.explain("text", query, k=10, where=where(gender="Men"))
