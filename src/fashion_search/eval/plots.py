@@ -43,7 +43,7 @@ def grouped_bars(
     series: Mapping[str, Sequence[float | None]],
     *,
     ylabel: str = "",
-    ylim: tuple[float, float] | None = (0.0, 1.0),
+    ylim: tuple[float, float] | None = (0.0, 1.15),
 ) -> bytes:
     """Bars per group, one colour per series (None bars are left out); values written on top."""
     fig, (ax,) = _figure(max(6.0, 0.9 * len(groups) * max(1, len(series)) * 0.6 + 2), 4.0)
@@ -66,7 +66,8 @@ def grouped_bars(
         ax.set_ylim(*ylim)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    # Above the bars, in one row, so that it never hides one.
+    ax.legend(fontsize=8, loc="upper center", ncol=max(1, len(series)))
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 

@@ -19,9 +19,10 @@
    they never touched): within a taste, dozens of products look alike, and which of them shoppers
    actually pick is what the catalog's events say; outside it, popularity says nothing about them.
    Measured by the offline protocol of ``fashion-search report`` (test shoppers' newest 10 % of
-   interactions predicted from the rest; real catalog, tuned on another split of test shoppers than
-   the one reported), the similarity alone reached 1.8x the nDCG@10 of the plain popularity list;
-   the blend 2.8x. Signals ``similarity`` and ``popularity`` hold both halves. ``user`` is
+   interactions predicted from the rest, on the 9,583 real products with photos; the share was
+   chosen on another split of test shoppers than the one reported), nDCG@10 went from 2.0x the
+   plain popularity list's (similarity alone) to 3.2x. Signals ``similarity`` and ``popularity``
+   hold both halves. ``user`` is
    the cosine to the profile vector and ``attribute`` the fit with the shopper's preferences
    (article type, colour, price band, usage, gender). Weights default to Settings and are
    overridable per request.
