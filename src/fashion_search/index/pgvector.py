@@ -10,14 +10,17 @@ Two modes:
   the same ids as :class:`~fashion_search.index.exact.ExactIndex`, ties by id.
 * ``hnsw`` (default) walks the space's HNSW index (``vector_cosine_ops``, m=16, ef_construction=64)
   with ``hnsw.ef_search`` at least k (200 by default: on the 44k real catalog's text vectors
-  recall@10 was 0.958 at 100 and 0.982 at 200). A filtered query first counts the products passing the
-  filter (an index scan of ``products``, never the vectors), stopping at ``exact_max_rows``: that
-  few are ordered exactly (cheap, and an HNSW walk would have to skip
+  recall@10 was 0.958 at 100 and 0.982 at 200). A filtered query first counts the products
+  passing the filter (an index scan of ``products``, never the vectors), stopping at
+  ``exact_max_rows``: that few are ordered exactly (cheap, and an HNSW walk would have to skip
   almost every neighbour); more walk the graph with pgvector 0.8's iterative index scan
-  (``hnsw.iterative_scan``), which keeps fetching neighbours until k rows pass the filter or
-  ``hnsw.max_scan_tuples`` were visited. Should the walk still return fewer than k, the query is
-  answered exactly, so a filtered search returns k products whenever k products match.
-  Exact ties at the k-th place are settled by id with one extra exact query, as the exact index does.
+  (``hnsw.iterative_scan``), which keeps fetching neighbours until enough rows pass the filter or
+  ``hnsw.max_scan_tuples`` were visited. The default is ``relaxed_order`` fetching at least
+  ``walk_rows`` = 40 rows, re-sorted here: on the 44k real catalog with ~10% filters it gave
+  recall@10 0.975 / 0.995, where ``strict_order`` fetching k + 1 rows gave 0.830 / 0.947.
+  Should the walk still return fewer than k, the query is answered exactly, so a filtered search
+  returns k products whenever k products match. Exact ties at the k-th place are settled by id
+  with one extra exact query, as the exact index does.
 
 Measured on 44k real 384-d vectors: see ``bench/bench_index.py`` and the module notes in the
 project's issue log.
@@ -105,7 +108,7 @@ class PgVectorIndex:
     module docstring). ``ef_search`` is the HNSW queue length (raised to k when k is larger);
     ``iterative_scan`` and ``max_scan_tuples`` set pgvector's iterative scans for filtered walks;
     filtered queries with at most ``exact_max_rows`` candidates are answered exactly. A filtered
-    walk fetches at least ``walk_rows`` rows (0: k + 1) and keeps the k nearest of them: with
+    walk fetches at least ``walk_rows`` rows (at least k + 1) and keeps the k nearest of them: with
     ``relaxed_order`` scans, which return rows only roughly by distance, a longer fetch raises
     recall. With ``build`` the HNSW index of each space is created (once) when the space has vectors.
     """
@@ -117,10 +120,10 @@ class PgVectorIndex:
         model: str | None = None,
         mode: str = "hnsw",
         ef_search: int = 200,
-        iterative_scan: str = "strict_order",
+        iterative_scan: str = "relaxed_order",
         max_scan_tuples: int = 20_000,
         exact_max_rows: int = 3_000,
-        walk_rows: int = 0,
+        walk_rows: int = 40,
         build: bool = True,
         m: int = 16,
         ef_construction: int = 64,
