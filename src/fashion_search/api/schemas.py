@@ -121,7 +121,12 @@ class BreakdownPublic(BaseModel):
     """``final = w_visual * visual + w_user * user + w_attribute * attribute`` (for popular picks,
     ``final`` is the popularity scaled to the most popular item's 1)."""
 
-    visual: float = Field(description="match to the query, anchor or the shopper's purchases")
+    visual: float = Field(
+        description=(
+            "match to the query or anchor; for recommendations the taste match: half likeness to the "
+            "shopper's history, half popularity within their favourite types (see `signals`)"
+        )
+    )
     user: float = Field(description="cosine to the shopper's profile vector (0 without a user)")
     attribute: float = Field(description="fit with the shopper's preferences, 0..1 (0 without a user)")
     final: float

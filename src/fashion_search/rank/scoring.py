@@ -234,10 +234,35 @@ def rank(
     weights = weights or Weights()
     allowed = (constraints or Constraints()).to_filter(profile)
     vecs = _vector_lookup(hits, vectors)
-    ranked = [
-        Ranked(h.product, score(h.product, h.score, v, profile, weights), v)
-        for h, v in zip(hits, vecs, strict=True)
-        if allowed.matches(h.product)
-    ]
+    users = _user_similarities(profile, vecs)
+    ranked = []
+    for h, v, user in zip(hits, vecs, users, strict=True):
+        if not allowed.matches(h.product):
+            continue
+        attribute = profile.affinity(h.product) if profile is not None else 0.0
+        final = weights.visual * h.score + weights.user * user + weights.attribute * attribute
+        breakdown = ScoreBreakdown(visual=float(h.score), user=user, attribute=attribute, final=final)
+        ranked.append(Ranked(h.product, breakdown, v))
     ranked.sort(key=lambda r: -r.breakdown.final)
     return ranked
+
+
+def _user_similarities(profile: StyleProfile | None, vectors: list[np.ndarray | None]) -> list[float]:
+    """:meth:`StyleProfile.similarity` of every vector at once (one matrix product, not one per row)."""
+    if profile is None or profile.vector is None:
+        return [0.0] * len(vectors)
+    present = [i for i, v in enumerate(vectors) if v is not None]
+    out = [0.0] * len(vectors)
+    if not present:
+        return out
+    rows = np.stack([np.asarray(vectors[i], dtype=np.float32).reshape(-1) for i in present])
+    if rows.shape[1] != profile.vector.shape[0]:
+        raise ValidationError(
+            f"vector has dimension {rows.shape[1]} but the profile of user {profile.user_id} "
+            f"has dimension {profile.vector.shape[0]}"
+        )
+    norms = np.linalg.norm(rows, axis=1)
+    dots = rows @ profile.vector
+    for i, dot, norm in zip(present, dots.tolist(), norms.tolist(), strict=True):
+        out[i] = 0.0 if norm == 0 else dot / norm
+    return out

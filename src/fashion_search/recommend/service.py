@@ -109,6 +109,7 @@ class RecommendationService:
         self.products = products
         self.ranking = ranking
         self.popularity_share = popularity_share
+        self._popular_types: tuple[int, dict[str, list[tuple[int, int]]]] | None = None
 
     def recommend(
         self,
@@ -203,19 +204,43 @@ class RecommendationService:
         where: Filter,
         exclude: set[int],
     ) -> None:
-        """Add the most popular products of each of ``article_types`` that pass ``where``."""
-        wanted = dict.fromkeys(article_types, POPULAR_PER_TYPE)
-        for pid, _ in self.users.popularity.top(POPULAR_SCAN):
-            if not any(wanted.values()):
-                break
-            product = self.products.get(pid)
-            if product is None or pid in exclude or wanted.get(product.article_type or "", 0) == 0:
-                continue
-            if not where.matches(product):
-                continue
-            wanted[product.article_type or ""] -= 1
+        """Add the most popular products of each of ``article_types`` that pass ``where``.
+
+        Per type, the first ``POPULAR_PER_TYPE`` products of the catalog's ``POPULAR_SCAN`` most
+        popular that pass; they join the candidates in popularity order.
+        """
+        by_type = self._popular_by_type()
+        chosen: list[tuple[int, int]] = []
+        for article_type in dict.fromkeys(article_types):
+            left = POPULAR_PER_TYPE
+            for position, pid in by_type.get(article_type, ()):
+                if left == 0:
+                    break
+                product = self.products.get(pid)
+                if product is None or pid in exclude or not where.matches(product):
+                    continue
+                left -= 1
+                chosen.append((position, pid))
+        for _, pid in sorted(chosen):
             if pid not in hits:
+                product = self.products[pid]
                 hits[pid], source[pid] = Hit(product, 0.0), f"popular {product.article_type}"
+
+    def _popular_by_type(self) -> dict[str, list[tuple[int, int]]]:
+        """The ``POPULAR_SCAN`` most popular products grouped by article type, as (rank, id) pairs,
+        rebuilt only when events have moved the counts since the last call."""
+        popularity = self.users.popularity
+        generation = popularity.generation
+        cached = self._popular_types
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        by_type: dict[str, list[tuple[int, int]]] = {}
+        for position, (pid, _) in enumerate(popularity.top(POPULAR_SCAN)):
+            product = self.products.get(pid)
+            if product is not None and product.article_type:
+                by_type.setdefault(product.article_type, []).append((position, pid))
+        self._popular_types = (generation, by_type)
+        return by_type
 
     def _taste_similarity(self, user_id: int, vectors: np.ndarray) -> np.ndarray:
         """Per candidate, the event-weighted mean cosine to its most similar products in the history."""

@@ -21,6 +21,7 @@ class Popularity:
         self._lock = threading.Lock()
         self._weight: dict[int, float] = {}
         self._order: list[int] | None = None
+        self._generation = 0
         self.add(events)
 
     def add(self, events: Iterable[Event]) -> None:
@@ -30,6 +31,13 @@ class Popularity:
                 weight = EVENT_WEIGHTS[EventType(event.type)]
                 self._weight[event.product_id] = self._weight.get(event.product_id, 0.0) + weight
             self._order = None
+            self._generation += 1
+
+    @property
+    def generation(self) -> int:
+        """Grows with every :meth:`add`: a cache built from the counts is stale once it moves."""
+        with self._lock:
+            return self._generation
 
     def weight(self, product_id: int) -> float:
         with self._lock:

@@ -89,6 +89,12 @@ class StyleProfile:
     recent_purchases: tuple[int, ...]
     """Ids of the most recently purchased products, newest first, each once."""
     last_event_at: datetime | None = None
+    _peaks: Mapping[str, float] = field(init=False, repr=False, compare=False)
+    """The heaviest weight of each preference field (a profile is an immutable snapshot)."""
+
+    def __post_init__(self) -> None:
+        peaks = {name: max(prefs.values()) for name, prefs in self.preferences.items() if prefs}
+        object.__setattr__(self, "_peaks", MappingProxyType(peaks))
 
     @property
     def is_empty(self) -> bool:
@@ -118,7 +124,7 @@ class StyleProfile:
         prefs = self.preferences.get(field_name)
         if not prefs or value is None:
             return 0.0
-        return prefs.get(value, 0.0) / max(prefs.values())
+        return prefs.get(value, 0.0) / self._peaks[field_name]
 
     def price_fit(self, price: float | None) -> float:
         """1 inside the usual price band, falling to 0 at half its low end or twice its high end."""

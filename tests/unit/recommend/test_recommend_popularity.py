@@ -118,3 +118,20 @@ def test_popularity_share_is_checked(tmp_path: Path) -> None:
     _, index = build(tmp_path, 0.0)
     with pytest.raises(ValidationError, match="popularity_share"):
         RecommendationService(index, None, {}, RankingSettings(), popularity_share=1.5)  # type: ignore[arg-type]
+
+
+def test_new_events_reach_the_popular_candidates(tmp_path: Path) -> None:
+    blended, _ = build(tmp_path, 0.5, pool=10)
+
+    def popularity_of_37() -> float:
+        items = blended.recommend(1, limit=40, mmr_lambda=1.0).items
+        return float(next(i for i in items if i.product.id == 37).signals["popularity"] or 0)
+
+    before = blended.recommend(1, limit=3, mmr_lambda=1.0).total
+    assert popularity_of_37() == 0.0
+    generation = blended.users.popularity.generation
+    # Another shopper buys watch 37: it becomes one of the popular watches the candidates take in.
+    blended.users.popularity.add([Event(4, 37, EventType.PURCHASE, T0 + timedelta(hours=1))])
+    assert blended.users.popularity.generation == generation + 1
+    assert blended.recommend(1, limit=3, mmr_lambda=1.0).total == before + 1
+    assert popularity_of_37() > 0.0

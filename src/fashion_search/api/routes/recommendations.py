@@ -23,8 +23,9 @@ WeightQuery = Annotated[float | None, Query(ge=0.0, le=1.0)]
     "/{user_id}",
     summary="Recommendations for a shopper",
     description=(
-        "Candidates near the shopper's profile and within their favourite categories, scored by "
-        "`w_visual * visual + w_user * user + w_attribute * attribute`, diversified by MMR "
+        "Candidates near the shopper's profile, within their favourite categories and popular there, "
+        "scored by `w_visual * visual + w_user * user + w_attribute * attribute` (`visual` is the taste "
+        "match: likeness to their history and popularity within their taste), diversified by MMR "
         "(`mmr_lambda`: 1 = relevance only), purchases left out. A shopper without history gets popular "
         "products. Every result has its score breakdown and a reason."
     ),
