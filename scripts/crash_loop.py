@@ -379,12 +379,14 @@ class Loop:
             data_dir = self.fresh("corrupt", indexed)
             folder = data_dir / "index"
             if how == "truncated vectors file":
-                victim = next(folder.glob("hybrid.*.vectors.npy"))
+                # The file the manifest names (a save keeps the previous generation's files too).
+                manifest = json.loads((folder / "manifest.json").read_text())
+                victim = folder / manifest["spaces"]["hybrid"]["vectors"]["file"]
                 victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
             else:
                 manifest = folder / "manifest.json"
                 manifest.write_bytes(manifest.read_bytes()[:-40])
-            result = run(_cli("serve", "--data-dir", str(data_dir), "--port", str(_free_port())), timeout=300)
+            result = run(_cli("serve", "--data-dir", str(data_dir), "--port", str(_free_port())), timeout=120)
             message = " ".join((result.stdout + result.stderr).split())
             check(result.returncode == 7, f"serve on a {how} exited {result.returncode}: {message[-500:]}")
             check(
