@@ -49,6 +49,13 @@ def train_command(
             " 20+ photos), to measure unseen types with eval --holdout-of",
         ),
     ] = 0,
+    recipe: Annotated[
+        str,
+        typer.Option(
+            "--recipe",
+            help="JSON object of recipe fields to change, e.g. '{\"supcon_weight\": 1.0}' (see Recipe)",
+        ),
+    ] = "",
     threads: Annotated[int, typer.Option(min=1, help="onnxruntime threads for the towers")] = 2,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -67,7 +74,7 @@ def train_command(
         TimeRemainingColumn,
     )
 
-    from fashion_search.embed.train import train_model
+    from fashion_search.embed.train import recipe_with, train_model
 
     with handle_errors():
         settings = settings_from(config, data_dir)
@@ -96,6 +103,7 @@ def train_command(
                 holdout=holdout,
                 exclude_types=excluded,
                 withhold_types=withhold_types,
+                recipe=recipe_with(recipe),
                 threads=threads,
                 progress=progress,
             )

@@ -50,12 +50,18 @@ class Heads:
     features and colour histogram), L2 normalised; optionally mixed with the ImageNet-name prior
     (the MiniLM vectors of ImageNet's class names weighted by the backbone's class probabilities).
     Text: ``z = t + R @ t`` on the unit MiniLM vector ``t`` (``R`` absent = locked text tower).
+
+    With a visual head (``vis_*`` arrays), image vectors are ``[z, w u]`` normalised, where ``u`` is a
+    unit vector from a second small MLP trained for image -> image similarity, and text vectors are
+    ``[z, 0]``: text -> image rankings and prompt classification are unchanged, image -> image
+    neighbours weigh visual (article type) similarity too.
     """
 
     arrays: Mapping[str, np.ndarray]
     use_colour: bool
     prior_weight: float
     prior_temperature: float
+    visual_weight: float = 0.0
 
     @classmethod
     def load(cls, path: Path, config: Mapping[str, Any]) -> Heads:
@@ -73,14 +79,22 @@ class Heads:
             use_colour=bool(recipe.get("use_colour", True)),
             prior_weight=float(recipe.get("prior_weight", 0.0)),
             prior_temperature=float(recipe.get("prior_temperature", 1.0)),
+            visual_weight=float(recipe.get("visual_weight", 0.0)),
         )
+        visual = [k for k in ("vis_w1", "vis_b1", "vis_w2", "vis_b2") if k in arrays]
+        if visual and len(visual) != 4:
+            raise ModelError(f"head weights {path} hold an incomplete visual head: {visual}")
         if heads.prior_weight > 0 and "prior_table" not in arrays:
             raise ModelError(f"head weights {path} lack the ImageNet prior table the config asks for")
         return heads
 
     @property
+    def visual_dim(self) -> int:
+        return int(self.arrays["vis_w2"].shape[1]) if "vis_w2" in self.arrays else 0
+
+    @property
     def dim(self) -> int:
-        return int(self.arrays["w2"].shape[1])
+        return int(self.arrays["w2"].shape[1]) + self.visual_dim
 
     def image_inputs(self, feats: ImageFeatures) -> np.ndarray:
         parts = [feats.backbone]
@@ -99,6 +113,9 @@ class Heads:
         if self.prior_weight > 0:
             prior = l2_normalise(imagenet_prior(feats.logits, a["prior_table"], self.prior_temperature))
             z = l2_normalise(z + np.float32(self.prior_weight) * prior)
+        if self.visual_dim:
+            u = l2_normalise(gelu(x @ a["vis_w1"] + a["vis_b1"]) @ a["vis_w2"] + a["vis_b2"])
+            z = l2_normalise(np.concatenate([z, np.float32(self.visual_weight) * u], axis=1))
         return z
 
     def project_texts(self, minilm: np.ndarray) -> np.ndarray:
@@ -108,7 +125,10 @@ class Heads:
             z = z + z @ a["text_residual"]
         if "text_proj" in a:
             z = z @ a["text_proj"]
-        return l2_normalise(z)
+        z = l2_normalise(z)
+        if self.visual_dim:
+            z = np.concatenate([z, np.zeros((len(z), self.visual_dim), dtype=np.float32)], axis=1)
+        return z
 
 
 def imagenet_prior(logits: np.ndarray, table: np.ndarray, temperature: float) -> np.ndarray:

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,39 @@ class Recipe:
     """Weight of a supervised image-image contrastive loss (same article type = positive)."""
     separate_scales: bool = False
     """Own learnable temperature for each loss, so colour can classify without dominating distances."""
+    visual_dim: int = 128
+    """Size of the image-only visual subspace appended to image vectors (0 = none; text vectors get
+    zeros there). It is trained with a supervised contrastive loss (same article type = positive),
+    so image -> image neighbours share a type while every text -> image ranking stays as it was."""
+    visual_hidden: int = 512
+    visual_weight: float = 1.5
+    """Length of the visual part next to the unit shared part before the whole vector is normalised."""
+    visual_temperature: float = 0.1
+
+
+def recipe_with(overrides: str | dict[str, Any]) -> Recipe:
+    """The default :class:`Recipe` with ``overrides`` (a dict or a JSON object text) applied."""
+    if isinstance(overrides, str):
+        if not overrides.strip():
+            return Recipe()
+        try:
+            overrides = json.loads(overrides)
+        except ValueError as exc:
+            raise ValidationError(f"recipe overrides are not valid JSON: {exc}") from None
+    if not isinstance(overrides, dict):
+        raise ValidationError("recipe overrides must be a JSON object of field names to values")
+    known = {f.name: f for f in fields(Recipe)}
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise ValidationError(f"unknown recipe fields {unknown}; known: {sorted(known)}")
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    return replace(Recipe(), **values)
+
+
+def recipe_changes(recipe: Recipe) -> dict[str, Any]:
+    """The fields of ``recipe`` that differ from the defaults (lists for tuples, JSON-ready)."""
+    base = asdict(Recipe())
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(recipe).items() if base[k] != v}
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,6 +382,10 @@ def fit_heads(
         params += list(skip.parameters())
     if residual is not None:
         params.append(residual)
+    vis1 = torch.nn.Linear(d_in, recipe.visual_hidden) if recipe.visual_dim > 0 else None
+    vis2 = torch.nn.Linear(recipe.visual_hidden, recipe.visual_dim) if recipe.visual_dim > 0 else None
+    if vis1 is not None and vis2 is not None:
+        params += [*vis1.parameters(), *vis2.parameters()]
     opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
     n = len(x_plain)
     steps_per_epoch = max(1, int(np.ceil(n / recipe.batch_size)))
@@ -411,15 +448,11 @@ def fit_heads(
                 logits = colour_scale * img @ text_head(colour_prompts).T
                 loss = loss + recipe.colour_prompt_weight * F.cross_entropy(logits, colour_index[idx_t])
             if recipe.supcon_weight > 0:
-                labels = type_index[idx_t]
-                sims = scale_ * img @ img.T
-                eye = torch.eye(len(idx), dtype=torch.bool)
-                sims = sims.masked_fill(eye, -1e9)
-                pos = ((labels[:, None] == labels[None, :]) & ~eye).float()
-                has = pos.sum(dim=1) > 0
-                log_p = F.log_softmax(sims, dim=1)
-                per_row = -(pos * log_p).sum(dim=1) / pos.sum(dim=1).clamp(min=1.0)
-                loss = loss + recipe.supcon_weight * per_row[has].mean()
+                sc = supervised_contrastive(scale_ * img, img, type_index[idx_t])
+                loss = loss + recipe.supcon_weight * sc
+            if vis1 is not None and vis2 is not None:
+                u = F.normalize(vis2(dropout(F.gelu(vis1(x), approximate="tanh"))), dim=-1)
+                loss = loss + supervised_contrastive(u / recipe.visual_temperature, u, type_index[idx_t])
             if residual is not None:
                 loss = loss + recipe.text_residual_penalty * (residual**2).sum()
             opt.zero_grad()
@@ -444,7 +477,33 @@ def fit_heads(
         arrays["skip"] = skip.weight.detach().numpy().T.copy()
     if residual is not None:
         arrays["text_residual"] = residual.detach().numpy().copy()
+    if vis1 is not None and vis2 is not None:
+        arrays["vis_w1"] = vis1.weight.detach().numpy().T.copy()
+        arrays["vis_b1"] = vis1.bias.detach().numpy().copy()
+        arrays["vis_w2"] = vis2.weight.detach().numpy().T.copy()
+        arrays["vis_b2"] = vis2.bias.detach().numpy().copy()
     return FitResult(arrays=arrays, history=history)
+
+
+def supervised_contrastive(scaled: Any, vectors: Any, labels: Any) -> Any:
+    """Supervised contrastive loss (Khosla et al.): rows with the same label are positives.
+
+    ``scaled @ vectors.T`` are the logits (``scaled`` carries the temperature); rows without any
+    positive in the batch are left out.
+    """
+    import torch
+    import torch.nn.functional as F  # noqa: N812 - the conventional name
+
+    sims = scaled @ vectors.T
+    eye = torch.eye(len(labels), dtype=torch.bool)
+    sims = sims.masked_fill(eye, -1e9)
+    pos = ((labels[:, None] == labels[None, :]) & ~eye).float()
+    has = pos.sum(dim=1) > 0
+    if not bool(has.any()):
+        return torch.zeros(())
+    log_p = F.log_softmax(sims, dim=1)
+    per_row = -(pos * log_p).sum(dim=1) / pos.sum(dim=1).clamp(min=1.0)
+    return per_row[has].mean()
 
 
 def build_training_set(
@@ -587,10 +646,11 @@ def train_model(
         arrays["prior_table"] = prior_table
     config: dict[str, Any] = {
         "family": MODEL_FAMILY,
-        "dim": int(arrays["w2"].shape[1]),
+        "dim": int(arrays["w2"].shape[1]) + recipe.visual_dim,
         "image_tower": "efficientnet-lite0 (ImageNet), pooled 1280-d, 224x224 squashed, mean/std 0.5",
         "text_tower": "sentence-transformers/all-MiniLM-L6-v2, mean pooled, L2 normalised",
         "recipe": asdict(recipe),
+        "recipe_changes": recipe_changes(recipe),
         "seed": seed,
         "holdout": holdout,
         "withhold_types": withhold_types,
@@ -625,6 +685,7 @@ def model_card(config: dict[str, Any]) -> str:
         f"--epochs {recipe['epochs']} --holdout {config['holdout']}"
         + (f" --withhold-types {withheld}" if withheld else "")
         + (f' --exclude-types "{",".join(named)}"' if named else "")
+        + (f" --recipe '{json.dumps(config['recipe_changes'])}'" if config.get("recipe_changes") else "")
     )
     lines = [
         f"# {MODEL_FAMILY} model card",

@@ -157,3 +157,43 @@ def test_model_dir_round_trip_and_errors(tmp_path: Path) -> None:
         read_config(tmp_path / "other")
     with pytest.raises(ModelError, match="config.json is missing"):
         read_config(tmp_path / "nothing")
+
+
+def test_a_visual_subspace_leaves_text_rankings_alone_and_adds_image_similarity(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    plain = tiny_heads()
+    visual = {
+        **plain,
+        "vis_w1": rng.standard_normal((1280 + COLOUR_DIM, 8)).astype(np.float32),
+        "vis_b1": np.zeros(8, np.float32),
+        "vis_w2": rng.standard_normal((8, 3)).astype(np.float32),
+        "vis_b2": np.zeros(3, np.float32),
+    }
+    base = Heads(arrays=plain, use_colour=True, prior_weight=0.0, prior_temperature=1.0)
+    heads = Heads(arrays=visual, use_colour=True, prior_weight=0.0, prior_temperature=1.0, visual_weight=1.5)
+    assert heads.dim == 7 and base.dim == 4
+    feats = ImageFeatures(
+        rng.standard_normal((6, 1280)).astype(np.float32),
+        np.zeros((6, 1000), np.float32),
+        rng.random((6, COLOUR_DIM)).astype(np.float32),
+    )
+    images, texts = (
+        heads.project_images(feats),
+        heads.project_texts(rng.standard_normal((5, 4)).astype(np.float32)),
+    )
+    np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
+    assert np.all(texts[:, 4:] == 0.0)
+    # Text -> image scores shrink by one constant, so every ranking and prompt choice is the same...
+    old = base.project_texts(texts[:, :4]) @ base.project_images(feats).T
+    np.testing.assert_allclose(texts @ images.T, old / np.sqrt(1 + 1.5**2), atol=1e-5)
+    # ...while image -> image similarity now includes the visual part.
+    z, u = images[:, :4] * np.sqrt(1 + 1.5**2), images[:, 4:] * np.sqrt(1 + 1.5**2) / 1.5
+    np.testing.assert_allclose(images @ images.T, (z @ z.T + 1.5**2 * u @ u.T) / (1 + 1.5**2), atol=1e-5)
+    out = tmp_path / "model"
+    write_model_dir(out, {"family": "fashion-lite-v1", "recipe": {"visual_weight": 1.5}}, visual)
+    assert Heads.load(out / "heads.npz", read_config(out)).visual_weight == 1.5
+    del visual["vis_b2"]
+    write_model_dir(out, {"family": "fashion-lite-v1", "recipe": {}}, visual)
+    with pytest.raises(ModelError, match="incomplete visual head"):
+        Heads.load(out / "heads.npz", read_config(out))

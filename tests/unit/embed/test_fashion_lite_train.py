@@ -18,6 +18,8 @@ from fashion_search.embed.train import (
     TrainingSet,
     choose_withheld_types,
     fit_heads,
+    recipe_changes,
+    recipe_with,
     train_model,
 )
 from fashion_search.errors import ValidationError
@@ -77,7 +79,7 @@ def test_training_is_seeded_records_the_split_and_loads(catalog: Path, cache: Pa
     assert "fashion-search train" in (tmp_path / "a" / "MODEL_CARD.md").read_text()
     model = FashionLiteEmbedder.from_directory(tmp_path / "a", cache_dir=cache)
     vecs = model.embed_texts(["a photo of a Tshirts"])
-    assert vecs.shape == (1, 384)
+    assert config["dim"] == model.dim == 384 + recipe.visual_dim and vecs.shape == (1, model.dim)
 
 
 @pytest.mark.slow
@@ -238,7 +240,7 @@ def test_supervised_contrastive_loss_pulls_same_type_photos_together() -> None:
     data = toy_set(0)
     # Captions are random per photo, so the image-text loss alone says nothing about types.
     base = Recipe(epochs=60, batch_size=30, hidden=32, dropout=0.0, type_prompt_weight=0.0)
-    base = replace(base, colour_prompt_weight=0.0, flip_augment=False)
+    base = replace(base, colour_prompt_weight=0.0, flip_augment=False, visual_dim=0)
     without = fit_heads(base, data, seed=0)
     with_supcon = fit_heads(replace(base, supcon_weight=4.0), data, seed=0)
     again = fit_heads(replace(base, supcon_weight=4.0), data, seed=0)
@@ -246,3 +248,33 @@ def test_supervised_contrastive_loss_pulls_same_type_photos_together() -> None:
     p_without = same_type_p1(data, without.arrays)
     p_with = same_type_p1(data, with_supcon.arrays)
     assert p_with >= 0.85 and p_with > p_without + 0.3, (p_with, p_without)
+
+
+def test_the_visual_head_learns_type_neighbours_on_its_own() -> None:
+    data = toy_set(0)
+    recipe = Recipe(epochs=60, batch_size=30, hidden=32, dropout=0.0, type_prompt_weight=0.0)
+    recipe = replace(recipe, colour_prompt_weight=0.0, flip_augment=False, visual_dim=6, visual_hidden=32)
+    w = fit_heads(recipe, data, seed=0).arrays
+    assert w["vis_w2"].shape == (32, 6)
+    x = (data.inputs - w["in_mean"]) * w["in_scale"]
+    h = x @ w["vis_w1"] + w["vis_b1"]
+    u = (0.5 * h * (1 + np.tanh(0.7978845608 * (h + 0.044715 * h**3)))) @ w["vis_w2"] + w["vis_b2"]
+    sims = u @ u.T / np.outer(np.linalg.norm(u, axis=1), np.linalg.norm(u, axis=1))
+    np.fill_diagonal(sims, -np.inf)
+    assert np.mean(data.type_index[sims.argmax(axis=1)] == data.type_index) >= 0.85
+    # The shared head got no type signal (random captions only), so it does not cluster types.
+    assert same_type_p1(data, w) < 0.7
+
+
+def test_recipe_overrides_from_json_and_what_differs_from_the_defaults() -> None:
+    recipe = recipe_with('{"supcon_weight": 1.5, "templates": ["name", "type"]}')
+    assert recipe.supcon_weight == 1.5 and recipe.templates == ("name", "type")
+    assert recipe.epochs == Recipe().epochs
+    assert recipe_changes(recipe) == {"supcon_weight": 1.5, "templates": ["name", "type"]}
+    assert recipe_with("") == Recipe() and recipe_changes(Recipe()) == {}
+    with pytest.raises(ValidationError, match="unknown recipe fields \\['warp'\\]"):
+        recipe_with({"warp": 9})
+    with pytest.raises(ValidationError, match="not valid JSON"):
+        recipe_with("{supcon")
+    with pytest.raises(ValidationError, match="JSON object"):
+        recipe_with("[1, 2]")
