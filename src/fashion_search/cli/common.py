@@ -21,7 +21,9 @@ ConfigOption = Annotated[
 ]
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="where the embedded store lives (FASHION_SEARCH_DATA_DIR)", show_default=False),
+    typer.Option(
+        "--data-dir", help="where the embedded store lives (FASHION_SEARCH_DATA_DIR)", show_default=False
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
 

@@ -16,7 +16,9 @@ from fashion_search.cli.common import (
 from fashion_search.domain import SPACES
 
 
-def index_command(config: ConfigOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
+def index_command(
+    config: ConfigOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
+) -> None:
     """(Re)build the index of the three spaces from the store and save it atomically."""
     from fashion_search.app import build
 

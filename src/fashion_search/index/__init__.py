@@ -3,8 +3,8 @@
 from fashion_search.index.base import VectorIndex
 from fashion_search.index.exact import ExactIndex
 from fashion_search.index.factory import build_index, index_from_store, load_index
-from fashion_search.index.hnsw import HnswIndex, HnswParams
 from fashion_search.index.filters import from_dict, parse_expression, parse_expressions, to_dict
+from fashion_search.index.hnsw import HnswIndex, HnswParams
 
 __all__ = [
     "ExactIndex",
