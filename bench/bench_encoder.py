@@ -3,14 +3,17 @@
     python bench/bench_encoder.py [--catalog DIR] [--images 320] [--threads 2]
 
 Measures, ONNX (onnxruntime) against eager PyTorch in the same run: image embedding throughput at
-batch 32 end to end (file read, JPEG decode, squash, normalise, towers, heads), single text query
-latency p50/p99, the whole catalog's description embedding time (ONNX only), and peak memory.
+batch 32 end to end (JPEG decode, squash, normalise, towers, heads), single text query latency
+p50/p99, the whole catalog's description embedding time (eager: timed on a sample and scaled), and
+peak memory (max RSS after the ONNX half, then after the eager half too). The machine's load
+average is printed first and last: on a shared box the figures move with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
 import tempfile
 import time
@@ -53,6 +56,17 @@ def query_latency(model: FashionLiteEmbedder, n: int) -> tuple[float, float]:
     return float(np.percentile(times, 50)), float(np.percentile(times, 99))
 
 
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def full_catalog_seconds(model: FashionLiteEmbedder, texts: list[str]) -> float:
+    start = time.perf_counter()
+    for i in range(0, len(texts), 256):
+        model.embed_texts(texts[i : i + 256])
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
@@ -75,37 +89,43 @@ def main() -> None:
         Image.open(io.BytesIO(b)).convert("RGB").resize((1080, 1440)).save(buf, "JPEG", quality=90)
         portraits.append(buf.getvalue())
 
+    from fashion_search.catalog.styles import read_styles
+
+    rows = read_styles(args.catalog / "styles.csv").rows
+    texts = [describe_product(r.to_product()) for r in rows]
+    print(f"load average at start (1/5/15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
     t0 = time.perf_counter()
     onnx = FashionLiteEmbedder.from_directory(cache_dir=cache, threads=args.threads)
     onnx.embed_texts(["x"])
     onnx.embed_images([Image.new("RGB", (224, 224))])
     load_s = time.perf_counter() - t0
-    eager = FashionLiteEmbedder.from_directory(cache_dir=cache, threads=args.threads, runtime="eager")
-
     print(f"fashion-lite {onnx.name} (dim {onnx.dim}), {args.threads} threads")
     print(f"load + ONNX export/session start: {load_s:.1f} s")
-    print("image embedding, batch 32, end to end (JPEG decode + preprocessing + towers + heads):")
-    for label, files in ((f"{len(shared)} shared 224x224 photos", shared), ("96 1080x1440 JPEGs", portraits)):
-        onnx_rate = image_throughput(onnx, files)
-        eager_rate = image_throughput(eager, files[:64])
-        print(f"  {label:32s} onnx {onnx_rate:6.1f} img/s   eager {eager_rate:6.1f} img/s")
+    sets = ((f"{len(shared)} shared 224x224 photos", shared), ("96 1080x1440 JPEGs", portraits))
+    onnx_rates = [image_throughput(onnx, files) for _, files in sets]
     p50, p99 = query_latency(onnx, 300)
+    full = full_catalog_seconds(onnx, texts)
+    onnx_peak = peak_mib()
+
+    eager = FashionLiteEmbedder.from_directory(cache_dir=cache, threads=args.threads, runtime="eager")
+    eager_rates = [image_throughput(eager, files[:64]) for _, files in sets]
     e50, e99 = query_latency(eager, 60)
-    print(f"single text query: onnx p50 {p50:.2f} ms p99 {p99:.2f} ms", end="   ")
-    print(f"eager p50 {e50:.2f} ms p99 {e99:.2f} ms")
+    sample = texts[:: max(1, len(texts) // 2048)]
+    eager_full = full_catalog_seconds(eager, sample) * len(texts) / len(sample)
 
-    from fashion_search.catalog.styles import read_styles
-
-    rows = read_styles(args.catalog / "styles.csv").rows
-    texts = [describe_product(r.to_product()) for r in rows]
-    start = time.perf_counter()
-    for i in range(0, len(texts), 256):
-        onnx.embed_texts(texts[i : i + 256])
-    full = time.perf_counter() - start
-    rate = len(texts) / full
-    print(f"full catalog text embedding (ONNX): {len(texts)} descriptions in {full:.1f} s ({rate:.0f}/s)")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (max RSS of this process, both runtimes loaded): {peak:.0f} MiB")
+    print("image embedding, batch 32, end to end (JPEG decode + preprocessing + towers + heads):")
+    for (label, _), o, e in zip(sets, onnx_rates, eager_rates, strict=True):
+        print(f"  {label:32s} onnx {o:6.1f} img/s   eager {e:6.1f} img/s (64 images)")
+    print(
+        f"single text query: onnx p50 {p50:.2f} ms p99 {p99:.2f} ms   eager p50 {e50:.2f} ms p99 {e99:.2f} ms"
+    )
+    print(
+        f"full catalog text embedding ({len(texts)} descriptions, batches of 256): onnx {full:.1f} s "
+        f"({len(texts) / full:.0f}/s)   eager {eager_full:.1f} s (scaled from {len(sample)})"
+    )
+    print(f"peak memory (max RSS): onnx only {onnx_peak:.0f} MiB; with eager loaded too {peak_mib():.0f} MiB")
+    print(f"load average at end (1/5/15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
