@@ -582,7 +582,7 @@ class ExactIndex:
         if where:
             mask = snap.columns.mask(where)[snap.rows[space]]
         if excluded.size:
-            keep = ~np.isin(data.ids, excluded)
+            keep = ~_positions_mask(data.ids, excluded)
             mask = keep if mask is None else mask & keep
         if include_ids is not None:
             keep = _positions_mask(data.ids, _as_ids(include_ids, "include_ids"))

@@ -29,20 +29,18 @@ def _check_lambda(lam: float) -> None:
 
 
 def _unit_rows(vectors: Sequence[np.ndarray | None]) -> np.ndarray:
-    present = [v for v in vectors if v is not None]
+    present = [i for i, v in enumerate(vectors) if v is not None]
     if not present:
         return np.zeros((len(vectors), 1), dtype=np.float32)
-    dim = np.asarray(present[0]).reshape(-1).shape[0]
-    out = np.zeros((len(vectors), dim), dtype=np.float32)
-    for i, v in enumerate(vectors):
-        if v is None:
-            continue
-        row = np.asarray(v, dtype=np.float32).reshape(-1)
+    rows = [np.asarray(vectors[i], dtype=np.float32).reshape(-1) for i in present]
+    dim = rows[0].shape[0]
+    for row in rows:
         if row.shape[0] != dim:
             raise ValidationError(f"candidate vectors differ in dimension: {row.shape[0]} and {dim}")
-        norm = float(np.linalg.norm(row))
-        if norm > 0:
-            out[i] = row / norm
+    stacked = np.stack(rows)
+    norms = np.linalg.norm(stacked, axis=1, keepdims=True)
+    out = np.zeros((len(vectors), dim), dtype=np.float32)
+    out[present] = np.divide(stacked, norms, out=np.zeros_like(stacked), where=norms > 0)
     return out
 
 

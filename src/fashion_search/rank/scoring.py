@@ -200,7 +200,8 @@ def _vector_lookup(
                 f"got {vectors.shape}"
             )
         # A row of zeros is how an index says "no vector for this id".
-        return [row if np.any(row) else None for row in vectors]
+        present = np.any(vectors, axis=1).tolist()
+        return [row if has else None for row, has in zip(vectors, present, strict=True)]
     return [vectors.get(h.product.id) for h in hits]
 
 

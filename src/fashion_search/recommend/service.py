@@ -148,7 +148,14 @@ class RecommendationService:
             hits[h.product.id], source[h.product.id] = h, "profile"
         per_type = max(pool // (2 * FAVOURITE_TYPES), 10)
         favourite_types = profile.favourites("article_type", FAVOURITE_TYPES)
+        in_pool: dict[str | None, int] = {}
+        for h in hits.values():
+            in_pool[h.product.article_type] = in_pool.get(h.product.article_type, 0) + 1
         for article_type in favourite_types:
+            if in_pool.get(article_type, 0) >= per_type:
+                # The pool already holds this type's per_type nearest (same filter, same order, same
+                # ties): the typed search would add nothing.
+                continue
             typed = filt.and_(Filter((condition("article_type", Op.EQ, article_type),)))
             for h in self.index.search(
                 PROFILE_SPACE, profile.vector, k=per_type, where=typed, exclude_ids=exclude

@@ -135,3 +135,27 @@ def test_new_events_reach_the_popular_candidates(tmp_path: Path) -> None:
     assert blended.users.popularity.generation == generation + 1
     assert blended.recommend(1, limit=3, mmr_lambda=1.0).total == before + 1
     assert popularity_of_37() > 0.0
+
+
+def test_typed_searches_run_only_when_the_pool_lacks_that_type(tmp_path: Path) -> None:
+    service, index = build(tmp_path, 0.5, pool=200)
+    calls: list[object] = []
+    search = index.search
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("where"))
+        return search(*args, **kwargs)  # type: ignore[arg-type]
+
+    index.search = counting  # type: ignore[method-assign]
+    wide = service.recommend(1, limit=20, mmr_lambda=1.0)
+    # A pool of 200 holds all 60 products: every favourite type is in it, one search suffices.
+    assert len(calls) == 1 and wide.total == 60
+    narrow, narrow_index = build(tmp_path / "narrow", 0.5, pool=10)
+    calls.clear()
+    search = narrow_index.search
+    narrow_index.search = counting  # type: ignore[method-assign]
+    narrow.recommend(1, limit=3, mmr_lambda=1.0)
+    # The typed search for watches runs exactly when the pool's 10 nearest hold fewer than 10 of them.
+    profile_vector = narrow.users.profile(1).vector
+    first = [h.product.article_type for h in search(PROFILE_SPACE, profile_vector, k=10)]  # type: ignore[arg-type]
+    assert len(calls) == 1 + (first.count("Watches") < 10)
