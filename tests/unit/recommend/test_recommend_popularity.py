@@ -146,14 +146,14 @@ def test_typed_searches_run_only_when_the_pool_lacks_that_type(tmp_path: Path) -
         calls.append(kwargs.get("where"))
         return search(*args, **kwargs)  # type: ignore[arg-type]
 
-    index.search = counting  # type: ignore[method-assign]
+    index.search = counting  # type: ignore[method-assign,assignment]
     wide = service.recommend(1, limit=20, mmr_lambda=1.0)
     # A pool of 200 holds all 60 products: every favourite type is in it, one search suffices.
     assert len(calls) == 1 and wide.total == 60
     narrow, narrow_index = build(tmp_path / "narrow", 0.5, pool=10)
     calls.clear()
     search = narrow_index.search
-    narrow_index.search = counting  # type: ignore[method-assign]
+    narrow_index.search = counting  # type: ignore[method-assign,assignment]
     narrow.recommend(1, limit=3, mmr_lambda=1.0)
     # The typed search for watches runs exactly when the pool's 10 nearest hold fewer than 10 of them.
     profile_vector = narrow.users.profile(1).vector
