@@ -60,8 +60,8 @@ def _bin(name: str) -> str:
 
 def prepare(work: Path, model: str, products: int) -> Path:
     data_dir = work / f"{model.replace(':', '-')}-{products}"
-    if (data_dir / "index" / "manifest.json").is_file():
-        return data_dir
+    # Always through the demo: on a prepared directory it only re-embeds what changed (new model
+    # weights included) and rebuilds the index, so a cache never serves vectors of another model.
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
     command = [_bin("fashion-search"), "demo", "--no-serve", "--n-products", str(products)]
     command += ["--model", model, "--data-dir", str(data_dir)]
