@@ -18,10 +18,10 @@ from fashion_search.cli.common import (
     console,
     err_console,
     handle_errors,
+    images_dir_of,
     print_json,
     settings_from,
 )
-from fashion_search.errors import ConfigurationError
 
 
 @contextmanager
@@ -133,16 +133,9 @@ def attributes_command(
 
     with handle_errors():
         settings = settings_from(config, data_dir, model=model)
-        images_dir = images
-        if images_dir is None and settings.catalog_dir is not None:
-            images_dir = settings.catalog_dir / "images"
-        if images_dir is None:
-            raise ConfigurationError(
-                "no image folder: pass --images DIR (the folder given to `fashion-search ingest`) "
-                "or set catalog_dir (FASHION_SEARCH_CATALOG_DIR)"
-            )
         services = build(settings)
         try:
+            images_dir = images_dir_of(services, images)
             with _stages(not as_json) as progress:
                 report = tag_catalog(
                     services.store,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from fashion_search import errors
 from fashion_search.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from fashion_search.app import Services
 
 ConfigOption = Annotated[
     Path | None,
@@ -91,3 +94,15 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[i
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def images_dir_of(services: Services, images: Path | None) -> Path:
+    """``images`` if given, else the catalog's image folder the services know (recorded at ingest,
+    else ``catalog_dir/images``); a :class:`ConfigurationError` when there is none."""
+    found = images if images is not None else services.images_dir()
+    if found is None:
+        raise errors.ConfigurationError(
+            "no image folder: pass --images DIR (the folder given to `fashion-search ingest`) "
+            "or set catalog_dir (FASHION_SEARCH_CATALOG_DIR)"
+        )
+    return found

@@ -14,6 +14,7 @@ from fashion_search.cli.common import (
     JsonOption,
     console,
     handle_errors,
+    images_dir_of,
     print_json,
     progress_bar,
     settings_from,
@@ -96,17 +97,10 @@ def embed_command(
             embed_batch_size=batch_size,
             hybrid_image_weight=hybrid_weight,
         )
-        images_dir = images
-        if images_dir is None and settings.catalog_dir is not None:
-            images_dir = settings.catalog_dir / "images"
-        if images_dir is None:
-            raise ConfigurationError(
-                "no image folder: pass --images DIR (the folder given to `fashion-search ingest`) "
-                "or set catalog_dir (FASHION_SEARCH_CATALOG_DIR)"
-            )
         services = build(settings)
         job_runner: Any = None
         try:
+            images_dir = images_dir_of(services, images)
             if not as_json:
                 console().print(f"loading model {settings.model} ...", highlight=False)
             if runner == "spark":

@@ -74,3 +74,16 @@ def test_missing_image_folder_and_spark_runner_are_clear_errors(app: typer.Typer
     assert "--spark-master and --spark-partitions need --runner spark" in spark_only.stderr
     bad = runner.invoke(app, _args(data_dir, "--images", str(data_dir), "--runner", "ray"))
     assert bad.exit_code == 3 and "unknown runner 'ray'" in bad.stderr
+
+
+def test_without_images_the_folder_recorded_at_ingest_is_used(app: typer.Typer, data_dir: Path) -> None:
+    from fashion_search.app import build
+    from fashion_search.settings import load_settings
+
+    services = build(load_settings(data_dir=data_dir / "data", model="fake:64"))
+    services.record_catalog(data_dir / "catalog" / "images")
+    services.close()
+    result = CliRunner().invoke(app, _args(data_dir, "--json"))
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [f["product_id"] for f in report["images_failed"]] == [2]
