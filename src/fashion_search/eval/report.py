@@ -40,6 +40,7 @@ from fashion_search.eval.score_spread import CalibrationCheck, Spread, image_spr
 from fashion_search.eval.search_quality import (
     ENRICHED,
     PLAIN,
+    RunResult,
     SearchQualityReport,
     build_index,
     evaluate_search,
@@ -261,72 +262,26 @@ def search_section(sq: SearchQualityReport, figs: _Figures) -> Section:
         plots.grouped_bars("Plain vs enriched descriptions", groups, series),
         "Mean P@10 and nDCG@10 over the query set, by judge.",
     )
-    weights = sorted({r.image_weight for r in sq.image_sweep})
-    lines: dict[str, list[float | None]] = {}
-    for variant in (PLAIN, ENRICHED):
-        for j in Judge:
-            runs = {r.image_weight: r for r in sq.image_sweep if r.variant == variant}
-            lines[f"{variant} nDCG@10 ({j.value})"] = [runs[w].mean_ndcg(j) for w in weights]
-    figs.add(
+    _sweep(
         s,
-        "search_image_weight",
-        plots.sweep_lines(
-            "Hybrid image weight swept",
-            "weight of the photo in the product's hybrid vector",
-            weights,
-            lines,
-            ylabel="nDCG@10",
-        ),
-        "nDCG@10 as the photo's share of each product's hybrid vector goes from 0 (description only) "
-        "to 1 (photo only).",
+        figs,
+        sq.image_sweep,
+        "image_weight",
+        name="search_image_weight",
+        title="Hybrid image weight swept",
+        xlabel="weight of the photo in the product's hybrid vector",
+        caption="nDCG@10 as the photo's share of each product's hybrid vector goes from 0 (description "
+        "only) to 1 (photo only).",
     )
-    s.table(
-        [
-            "descriptions",
-            "image weight",
-            *(f"P@10 ({j.value})" for j in Judge),
-            *(f"nDCG@10 ({j.value})" for j in Judge),
-        ],
-        [
-            [
-                r.variant,
-                r.image_weight,
-                *(r.mean_precision(j) for j in Judge),
-                *(r.mean_ndcg(j) for j in Judge),
-            ]
-            for r in sq.image_sweep
-        ],
-    )
-    kws = sorted({r.keyword_weight for r in sq.keyword_sweep})
-    lines = {}
-    for variant in (PLAIN, ENRICHED):
-        for j in Judge:
-            runs = {r.keyword_weight: r for r in sq.keyword_sweep if r.variant == variant}
-            lines[f"{variant} nDCG@10 ({j.value})"] = [runs[w].mean_ndcg(j) for w in kws]
-    figs.add(
+    _sweep(
         s,
-        "search_keyword_weight",
-        plots.sweep_lines(
-            "Keyword (BM25) weight in rank fusion swept", "keyword weight", kws, lines, ylabel="nDCG@10"
-        ),
-        "nDCG@10 as the BM25 ranking's weight in the fusion goes from 0 (vectors only) to 1.",
-    )
-    s.table(
-        [
-            "descriptions",
-            "keyword weight",
-            *(f"P@10 ({j.value})" for j in Judge),
-            *(f"nDCG@10 ({j.value})" for j in Judge),
-        ],
-        [
-            [
-                r.variant,
-                r.keyword_weight,
-                *(r.mean_precision(j) for j in Judge),
-                *(r.mean_ndcg(j) for j in Judge),
-            ]
-            for r in sq.keyword_sweep
-        ],
+        figs,
+        sq.keyword_sweep,
+        "keyword_weight",
+        name="search_keyword_weight",
+        title="Keyword (BM25) weight in rank fusion swept",
+        xlabel="keyword weight",
+        caption="nDCG@10 as the BM25 ranking's weight in the fusion goes from 0 (vectors only) to 1.",
     )
     effect = sq.enrichment_effect()
     s.text(
@@ -388,6 +343,44 @@ def search_section(sq: SearchQualityReport, figs: _Figures) -> Section:
         ],
     )
     return s
+
+
+def _sweep(
+    s: Section,
+    figs: _Figures,
+    runs: Sequence[RunResult],
+    knob: str,
+    *,
+    name: str,
+    title: str,
+    xlabel: str,
+    caption: str,
+) -> None:
+    """One swept weight (``knob``, a RunResult field): nDCG@10 lines per variant and judge, and a table."""
+    values = sorted({getattr(r, knob) for r in runs})
+    lines: dict[str, list[float | None]] = {}
+    for variant in (PLAIN, ENRICHED):
+        for j in Judge:
+            by_value = {getattr(r, knob): r for r in runs if r.variant == variant}
+            lines[f"{variant} nDCG@10 ({j.value})"] = [by_value[v].mean_ndcg(j) for v in values]
+    figs.add(s, name, plots.sweep_lines(title, xlabel, values, lines, ylabel="nDCG@10"), caption)
+    s.table(
+        [
+            "descriptions",
+            knob.replace("_", " "),
+            *(f"P@10 ({j.value})" for j in Judge),
+            *(f"nDCG@10 ({j.value})" for j in Judge),
+        ],
+        [
+            [
+                r.variant,
+                getattr(r, knob),
+                *(r.mean_precision(j) for j in Judge),
+                *(r.mean_ndcg(j) for j in Judge),
+            ]
+            for r in runs
+        ],
+    )
 
 
 def scores_section(
