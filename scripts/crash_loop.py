@@ -26,6 +26,7 @@ Prints a JSON summary and exits 1 when any check fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -38,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -302,15 +303,7 @@ class Loop:
         acked: list[tuple[int, datetime]] = []
         outcomes = {"restarts_verified": 0, "events_acknowledged": 0, "extra_events_in_flight": 0}
         for i in range(self._kills):
-            port = _free_port()
-            process = subprocess.Popen(
-                _cli("serve", "--data-dir", str(data_dir), "--port", str(port)),
-                env=_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            url = f"http://127.0.0.1:{port}/api/v1"
+            process, url = _start_server(data_dir)
             started = time.perf_counter()
             _wait_ready(url, process)
             ready_seconds.append(time.perf_counter() - started)
@@ -333,21 +326,9 @@ class Loop:
             outcomes["extra_events_in_flight"] += len(extra)
             acked.extend(extra)
         # One last restart: the state after the final kill must load and be consistent too.
-        port = _free_port()
-        process = subprocess.Popen(
-            _cli("serve", "--data-dir", str(data_dir), "--port", str(port)),
-            env=_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            _wait_ready(f"http://127.0.0.1:{port}/api/v1", process)
-            self._verify_server_state(f"http://127.0.0.1:{port}/api/v1", data_dir, acked)
+        with _serving(data_dir) as url:
+            self._verify_server_state(url, data_dir, acked)
             outcomes["restarts_verified"] += 1
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
         outcomes["kills"] = self._kills
         self.summary["server"] = {
             **outcomes,
@@ -394,19 +375,8 @@ class Loop:
             )
             rebuilt = run(_cli("index", "--data-dir", str(data_dir)))
             check(rebuilt.returncode == 0, f"index rebuild after a {how} failed")
-            port = _free_port()
-            process = subprocess.Popen(
-                _cli("serve", "--data-dir", str(data_dir), "--port", str(port)),
-                env=_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            try:
-                _wait_ready(f"http://127.0.0.1:{port}/api/v1", process)
-            finally:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=60)
+            with _serving(data_dir):
+                pass  # ready after the rebuild
             results[how] = {
                 "serve_exit_code": result.returncode,
                 "error": message[-300:],
@@ -424,6 +394,31 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    """`fashion-search serve` on a free loopback port: the process and its API base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        _cli("serve", "--data-dir", str(data_dir), "--port", str(port)),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, f"http://127.0.0.1:{port}/api/v1"
+
+
+@contextlib.contextmanager
+def _serving(data_dir: Path) -> Iterator[str]:
+    """A server on ``data_dir``, ready, stopped gracefully afterwards; yields its API base URL."""
+    process, url = _start_server(data_dir)
+    try:
+        _wait_ready(url, process)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 180) -> None:
