@@ -30,6 +30,7 @@ from fashion_search.outfit.colours import CLASH_BELOW, harmony
 from fashion_search.search.vocabulary import Facet
 from fashion_search.stylist.base import ToolCall, TurnContext
 from fashion_search.stylist.budget import BudgetSplit, PriceGuide
+from fashion_search.stylist.builtin_occasions import default_occasions
 from fashion_search.stylist.findings import Findings, Pick, Section
 from fashion_search.stylist.intent import Intent, Request, last_search_call, product_kind, read_request
 from fashion_search.stylist.occasions import (
@@ -37,7 +38,6 @@ from fashion_search.stylist.occasions import (
     WOMENSWEAR,
     Occasion,
     Slot,
-    default_occasions,
     role_name,
 )
 from fashion_search.stylist.tools import (

@@ -6,8 +6,8 @@ import pytest
 
 from fashion_search.stylist import Toolbox
 from fashion_search.stylist.base import TurnContext
+from fashion_search.stylist.builtin_occasions import default_occasions
 from fashion_search.stylist.intent import Intent, Request, read_request
-from fashion_search.stylist.occasions import default_occasions
 
 
 def read(toolbox: Toolbox, message: str) -> Request:
