@@ -25,9 +25,39 @@ from enum import StrEnum
 
 from fashion_search.domain import Op, Product
 from fashion_search.search.query import ParsedQuery, parse_query
-from fashion_search.search.vocabulary import Facet, Vocabulary, phrase_tokens, scan_tokens
+from fashion_search.search.vocabulary import Facet, Vocabulary, scan_tokens
 from fashion_search.stylist.base import ToolCall, TurnContext
+from fashion_search.stylist.message_cues import (
+    CHEAPER_CUES,
+    COMPLETE_CUES,
+    COUNT_BEFORE_ITEM,
+    COUNT_RE,
+    EACH_CUES,
+    EXPLICIT_ID,
+    FILLER,
+    GREETING_WORDS,
+    MORE_CUES,
+    NEGATION_PHRASES,
+    NOT_A_COUNT_AFTER,
+    NOT_A_COUNT_BEFORE,
+    NUMBER_RE,
+    NUMBER_WORDS,
+    OCCASION_LEADS,
+    ORDINALS,
+    OUTFIT_ASKED_CUES,
+    OUTFIT_CUES,
+    PEOPLE,
+    PHOTO_CUES,
+    PRICIER_CUES,
+    PRODUCT_CUES,
+    PRONOUNS,
+    RECOMMEND_CUES,
+    SIMILAR_CUES,
+    SPLIT_WORDS,
+    has_phrase,
+)
 from fashion_search.stylist.occasions import Occasion, find_occasions
+from fashion_search.stylist.tools import SEARCH_BY_TEXT, SEARCH_SIMILAR
 
 
 class Intent(StrEnum):
@@ -83,277 +113,12 @@ class Request:
         return bool(self.article_types)
 
 
-# --------------------------------------------------------------------------------------------
-# Phrase tables
-# --------------------------------------------------------------------------------------------
-
-
-def _phrases(*texts: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(phrase_tokens(t) for t in texts)
-
-
-GREETING_WORDS = frozenset(
-    "hi hello hey hiya yo help thanks thank you ok okay cool great good morning evening afternoon what "
-    "can do who are there please stylist how it works work hows start".split()
-)
-COMPLETE_CUES = _phrases(
-    "goes with",
-    "go with",
-    "going with",
-    "goes well with",
-    "go well with",
-    "wear with",
-    "wear it with",
-    "pair with",
-    "pair it with",
-    "pairs with",
-    "pairing",
-    "match with",
-    "matches",
-    "matching",
-    "to match",
-    "complete the look",
-    "complete my look",
-    "complete this look",
-    "complete the outfit",
-    "complete my outfit",
-    "complete an outfit",
-    "style it",
-    "style this",
-    "style that",
-    "how to style",
-    "how do i style",
-    "outfit around",
-    "look around",
-    "build an outfit",
-    "build a look",
-    "accessorize",
-    "accessorise",
-    "what to wear with",
-    "what should i wear with",
-)
-SIMILAR_CUES = _phrases(
-    "like this",
-    "like that",
-    "like it",
-    "like these",
-    "like those",
-    "like this one",
-    "something like",
-    "anything like",
-    "more like",
-    "just like",
-    "similar",
-    "same style",
-    "same but",
-    "the same",
-    "alternative",
-    "alternatives",
-    "lookalike",
-    "look alike",
-    "looks like",
-    "look like",
-    "another colour",
-    "another color",
-    "different colour",
-    "different color",
-    "other colours",
-    "other colors",
-    "this in",
-    "that in",
-    "it in",
-    "one in",
-    "same in",
-    "resembling",
-    "dupe",
-)
-CHEAPER_CUES = _phrases(
-    "cheaper",
-    "less expensive",
-    "lower price",
-    "lower priced",
-    "more affordable",
-    "too expensive",
-    "too pricey",
-    "too pricy",
-    "budget friendly",
-    "cost less",
-    "costs less",
-    "not so expensive",
-    "less pricey",
-)
-PRICIER_CUES = _phrases(
-    "more expensive",
-    "pricier",
-    "fancier",
-    "higher end",
-    "more premium",
-    "more upscale",
-    "more luxurious",
-    "better quality",
-    "splurge",
-)
-PRODUCT_CUES = _phrases(
-    "tell me about",
-    "tell me more about",
-    "details",
-    "detail",
-    "info",
-    "information",
-    "what is",
-    "whats",
-    "describe",
-    "how much",
-    "price of",
-    "show me product",
-    "show product",
-    "look up",
-    "lookup",
-    "about product",
-)
-MORE_CUES = _phrases(
-    "more",
-    "more options",
-    "other options",
-    "others",
-    "anything else",
-    "something else",
-    "show me more",
-    "next",
-    "different ones",
-    "other ones",
-    "what else",
-)
-RECOMMEND_CUES = _phrases(
-    "recommend",
-    "recommendation",
-    "recommendations",
-    "suggest",
-    "suggestion",
-    "suggestions",
-    "for me",
-    "my style",
-    "my taste",
-    "what would i like",
-    "surprise me",
-    "pick something",
-    "pick for me",
-    "based on my",
-    "personalised",
-    "personalized",
-    "just for me",
-)
-OUTFIT_CUES = _phrases(
-    "outfit",
-    "outfits",
-    "look",
-    "looks",
-    "what should i wear",
-    "what to wear",
-    "what do i wear",
-    "what can i wear",
-    "dress me",
-    "dressed",
-    "attire",
-    "clothes",
-    "clothing",
-    "wardrobe",
-    "ensemble",
-    "something to wear",
-    "wear to",
-    "wear for",
-    "wear at",
-    "going to",
-    "get ready",
-    "kit",
-)
-OCCASION_LEADS = frozenset(
-    {"for", "to", "at", "in", "on", "during", "attending", "a", "an", "the", "my", "our"}
-)
-EACH_CUES = _phrases("each", "per item", "per piece", "apiece", "a piece", "every item")
-PRONOUNS = frozenset({"this", "that", "it", "these", "those", "them", "one", "ones"})
-ORDINALS: dict[str, int] = {
-    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-    "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1,
-}  # fmt: skip
-NUMBER_WORDS: dict[str, int] = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10,
-}  # fmt: skip
-PEOPLE: dict[str, str] = {
-    "dad": "Men", "father": "Men", "husband": "Men", "boyfriend": "Men", "brother": "Men",
-    "grandfather": "Men",
-    "grandpa": "Men", "uncle": "Men", "groom": "Men", "fiance": "Men", "hubby": "Men",
-    "mom": "Women", "mum": "Women", "mother": "Women", "wife": "Women", "girlfriend": "Women",
-    "sister": "Women", "grandmother": "Women", "grandma": "Women", "aunt": "Women", "bride": "Women",
-    "bridesmaid": "Women", "fiancee": "Women",
-    "son": "Boys", "nephew": "Boys", "daughter": "Girls", "niece": "Girls",
-}  # fmt: skip
-FILLER = re.compile(
-    r"\b(?:hi|hello|hey|please|pls|thanks|thank you|can you|could you|would you|will you|show me|find me|"
-    r"get me|give me|help me find|i need|i want|i'd like|id like|i would like|i am looking for|"
-    r"i'm looking for|im looking for|looking for|do you have|have you got|any|some)\b[\s,]*",
-    re.IGNORECASE,
-)
-_EXPLICIT_ID = re.compile(
-    r"(?:\b(?:product|item|article|style|id|sku|number|no\.?|option)\s*#?\s*|#\s*)([0-9]{1,12})\b",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(r"(?<![\w.$€£₹])([0-9]{3,12})(?![\w.,]?[0-9])")
-_COUNT = re.compile(
-    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
-    r"(?:options|ideas|items|products|things|pieces|suggestions|picks|choices|alternatives|of them|more)\b",
-    re.IGNORECASE,
-)
-_COUNT_BEFORE_ITEM = re.compile(
-    r"(?<![\w.$€£₹])(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z-]+\s+){0,2}$",
-    re.IGNORECASE,
-)
-NOT_A_COUNT_BEFORE = frozenset(
-    "size sizes under below over above than upto up to around about for of at within max min budget "
-    "uk us eu".split()
-)
-NOT_A_COUNT_AFTER = frozenset(
-    "dollar dollars usd bucks buck euro euros eur pound pounds gbp rupee rupees rs inr inch inches cm "
-    "year years yr yrs old piece".split()
-)
-SPLIT_WORDS = frozenset({"and", "plus", "with", "&"})
-
-
-def _has(keys: Sequence[str], phrases: Sequence[tuple[str, ...]]) -> bool:
-    return any(_find(keys, p) >= 0 for p in phrases)
-
-
-def _find(keys: Sequence[str], phrase: tuple[str, ...]) -> int:
-    n = len(phrase)
-    for i in range(len(keys) - n + 1):
-        if tuple(keys[i : i + n]) == phrase:
-            return i
-    return -1
-
-
-NEGATION_PHRASES = re.compile(
-    r"\b(?:(?:i|we)\s+)?(?:do\s*n[o']?t|don't|does\s*n[o']?t|never)\s+"
-    r"(?:like|want|love|fancy|wear|need|care for)\b"
-    r"|\b(?:(?:i|we)\s+)?(?:hate|dislike|avoid|can'?t stand|am not into|'m not into|not into)\b"
-    r"|\b(?:anything|something)\s+but\b|\bother than\b|\bnothing in\b|\bnothing\b(?=\s+\w+\s*[,.;!?]|\s*$)",
-    re.IGNORECASE,
-)
-"""How shoppers say what they don't want ("I don't like black", "anything but red"); each becomes
-"not", which the query understanding reads as an exclusion."""
-
-
 def clean_text(message: str) -> str:
     """The message without chat filler, for the search text (never empty if the message is not)."""
     text = NEGATION_PHRASES.sub(" not ", message)
     text = FILLER.sub(" ", text)
     text = " ".join(text.split()).strip(" ,.;:!?")
     return text or " ".join(message.split())
-
-
-# --------------------------------------------------------------------------------------------
-# Reading
-# --------------------------------------------------------------------------------------------
 
 
 def _values(parsed: ParsedQuery, facet: Facet) -> tuple[str, ...]:
@@ -399,13 +164,13 @@ def _number(raw: str) -> int | None:
 def _count(message: str, parsed: ParsedQuery, prices: set[float]) -> int | None:
     """How many products were asked for: "3 options", "five ideas", or a number before the item
     ("3 watches", "two black dresses"), never a price."""
-    m = _COUNT.search(message)
+    m = COUNT_RE.search(message)
     if m is not None:
         return _number(m.group(1))
     for term in parsed.terms:
         if term.facet is not Facet.ARTICLE_TYPE or term.role != "filter":
             continue
-        before = _COUNT_BEFORE_ITEM.search(parsed.text[: term.start])
+        before = COUNT_BEFORE_ITEM.search(parsed.text[: term.start])
         if before is None:
             continue
         words = [k for _, _, k in scan_tokens(parsed.text[: before.start()].lower())]
@@ -469,14 +234,14 @@ def _ids(
     explicit: list[int] = []
     ordinal: int | None = None
     spans: list[tuple[int, int]] = []
-    for m in _EXPLICIT_ID.finditer(message):
+    for m in EXPLICIT_ID.finditer(message):
         value = int(m.group(1))
         spans.append(m.span())
         if previous and 1 <= value <= previous and not is_product(value):
             ordinal = value - 1
         else:
             explicit.append(value)
-    for m in _NUMBER.finditer(message):
+    for m in NUMBER_RE.finditer(message):
         if any(s <= m.start() < e for s, e in spans):
             continue
         value = int(m.group(1))
@@ -514,20 +279,16 @@ def read_request(
     article_types = _values(parsed, Facet.ARTICLE_TYPE)
     colours = _values(parsed, Facet.COLOUR)
     usages = _values(parsed, Facet.USAGE)
-    outfit_words = _has(keys, OUTFIT_CUES)
+    outfit_words = has_phrase(keys, OUTFIT_CUES)
     occasion = _occasion(keys, occasions, outfit_words)
-    cheaper = _has(keys, CHEAPER_CUES)
-    pricier = _has(keys, PRICIER_CUES)
-    complete = _has(keys, COMPLETE_CUES)
-    similar = _has(keys, SIMILAR_CUES)
+    cheaper = has_phrase(keys, CHEAPER_CUES)
+    pricier = has_phrase(keys, PRICIER_CUES)
+    complete = has_phrase(keys, COMPLETE_CUES)
+    similar = has_phrase(keys, SIMILAR_CUES)
     pronoun = any(k in PRONOUNS for k in keys)
 
     image_ref = turn.new_image
-    if (
-        image_ref is None
-        and turn.images
-        and _has(keys, _phrases("photo", "picture", "pic", "image", "upload", "uploaded"))
-    ):
+    if image_ref is None and turn.images and has_phrase(keys, PHOTO_CUES):
         image_ref = list(turn.images)[-1]
     anchor: Anchor | None = None
     if ids.explicit:
@@ -561,8 +322,8 @@ def read_request(
         "min_price": low,
         "cheaper": cheaper,
         "pricier": pricier,
-        "each": _has(keys, EACH_CUES),
-        "for_me": _has(keys, RECOMMEND_CUES),
+        "each": has_phrase(keys, EACH_CUES),
+        "for_me": has_phrase(keys, RECOMMEND_CUES),
         "count": _count(message, parsed, price_values),
     }
 
@@ -594,13 +355,13 @@ def read_request(
     if (similar or ((cheaper or pricier) and singular)) and (has_anchor or pronoun):
         return make(Intent.SIMILAR)
     if ids.explicit:
-        if filters_said and not _has(keys, PRODUCT_CUES):
+        if filters_said and not has_phrase(keys, PRODUCT_CUES):
             return make(Intent.SIMILAR)
-        if _has(keys, PRODUCT_CUES) or not occasion:
+        if has_phrase(keys, PRODUCT_CUES) or not occasion:
             return make(Intent.PRODUCT)
-    if anchor is not None and pronoun and _has(keys, PRODUCT_CUES):
+    if anchor is not None and pronoun and has_phrase(keys, PRODUCT_CUES):
         return make(Intent.PRODUCT)
-    if _has(keys, MORE_CUES) and not article_types and occasion is None and not filters_said:
+    if has_phrase(keys, MORE_CUES) and not article_types and occasion is None and not filters_said:
         if previous_search or len(keys) <= 4:
             return make(Intent.MORE)
     if previous_search and (cheaper or pricier) and not article_types and occasion is None:
@@ -609,9 +370,7 @@ def read_request(
         return make(Intent.SIMILAR)
     if occasion is not None and not article_types:
         return make(Intent.OUTFIT)
-    if not article_types and _has(
-        keys, _phrases("outfit", "outfits", "look", "what should i wear", "what to wear")
-    ):
+    if not article_types and has_phrase(keys, OUTFIT_ASKED_CUES):
         return make(Intent.OUTFIT)
     if base["for_me"] and not article_types and occasion is None:
         return make(Intent.RECOMMEND)
@@ -637,7 +396,7 @@ def _cheaper_outfit(
         return None
     last = turn.history[-1]
     roles = {r.role for r in last.products if r.role}
-    if len(roles) < 2 or any(c.name != "search_by_text" for c in last.tool_calls):
+    if len(roles) < 2 or any(c.name != SEARCH_BY_TEXT for c in last.tool_calls):
         return None
     earlier = TurnContext(last.message, turn.user_id, turn.history[:-1], turn.images)
     before = read_request(earlier, vocabulary, occasions, is_product, kind_of)
@@ -661,7 +420,7 @@ def product_kind(product: Product) -> str | None:
     return product.sub_category or product.master_category
 
 
-SEARCH_TOOLS = frozenset({"search_by_text", "search_similar_by_image"})
+SEARCH_TOOLS = frozenset({SEARCH_BY_TEXT, SEARCH_SIMILAR})
 
 
 def last_search_call(turn: TurnContext) -> ToolCall | None:
