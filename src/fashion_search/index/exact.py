@@ -606,6 +606,80 @@ class ExactIndex:
             Hit(products[int(p)], float(s)) for p, s in zip(product_rows, scores[best].tolist(), strict=True)
         ]
 
+    def search_many(
+        self,
+        space: str,
+        vector: np.ndarray,
+        queries: Sequence[tuple[int, Filter | None]],
+        exclude_ids: Iterable[int] = (),
+    ) -> list[list[Hit]]:
+        """Several filtered top-k searches for one query vector, from one scoring pass.
+
+        The same lists as ``[search(space, vector, k, where, exclude_ids) for k, where in queries]``
+        (scores to float32 rounding: a row multiplied in another batch may differ in its last bit),
+        but the vectors of the rows any query admits are read once, and a condition shared by
+        several filters is evaluated once (a recommendation's pool and its per-category searches
+        use one shopper vector). A subclass with a search of its own (an approximate one) answers
+        each query with that search instead.
+        """
+        if type(self).search is not ExactIndex.search:
+            excluded_list = _as_ids(exclude_ids, "exclude_ids")
+            return [self.search(space, vector, k, where, excluded_list) for k, where in queries]
+        _check_space(space)
+        for k, where in queries:
+            if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+                raise ValidationError(f"k must be a non-negative integer, got {k!r}")
+            if where is not None and not isinstance(where, Filter):
+                raise ValidationError(f"where must be a Filter, got {type(where).__name__}")
+        query = self._query(space, vector)
+        excluded = _as_ids(exclude_ids, "exclude_ids")
+        snap = self._current()
+        data = snap.spaces.get(space)
+        if data is None or data.ids.shape[0] == 0:
+            return [[] for _ in queries]
+        n = data.ids.shape[0]
+        keep = ~_positions_mask(data.ids, excluded) if excluded.size else None
+        known: dict[Condition, np.ndarray] = {}
+        masks: list[np.ndarray | None] = []
+        for _, where in queries:
+            mask = keep
+            if where:
+                products = np.ones(len(snap.columns.ids), dtype=bool)
+                for c in where.conditions:
+                    part = known.get(c)
+                    if part is None:
+                        part = known[c] = snap.columns._condition(c)
+                    products &= part
+                mask = products[snap.rows[space]] if keep is None else products[snap.rows[space]] & keep
+            masks.append(mask)
+        if any(m is None for m in masks):
+            scores = data.matrix @ query
+        else:
+            union = np.logical_or.reduce([m for m in masks if m is not None])
+            rows = np.flatnonzero(union)
+            if rows.size >= _GATHER_FRACTION * n:
+                scores = data.matrix @ query
+            else:
+                scores = np.zeros(n, dtype=np.float32)
+                scores[rows] = data.matrix[rows] @ query
+        products_of = snap.columns.products
+        out: list[list[Hit]] = []
+        for (k, _), mask in zip(queries, masks, strict=True):
+            rows = np.arange(n) if mask is None else np.flatnonzero(mask)
+            if rows.size == 0 or k == 0:
+                out.append([])
+                continue
+            picked = scores[rows]
+            best = _top_k(picked, int(k))
+            product_rows = snap.rows[space][rows[best]]
+            out.append(
+                [
+                    Hit(products_of[int(p)], float(s))
+                    for p, s in zip(product_rows, picked[best].tolist(), strict=True)
+                ]
+            )
+        return out
+
     def _query(self, space: str, vector: np.ndarray) -> np.ndarray:
         q = np.asarray(vector)
         if q.ndim == 2 and q.shape[0] == 1:

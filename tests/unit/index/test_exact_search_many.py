@@ -1,0 +1,134 @@
+"""ExactIndex.search_many: several filtered searches from one scoring pass answer as search does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pytest
+
+from fashion_search.domain import Filter, Hit, Product, condition, where
+from fashion_search.errors import ValidationError
+from fashion_search.index.exact import ExactIndex
+
+COLOURS = ["Black", "White", "Red", "Blue"]
+TYPES = ["Shirts", "Watches", "Jeans", "Belts", "Caps"]
+
+
+def index_with_gaps(n: int = 400, dim: int = 12, seed: int = 0) -> ExactIndex:
+    """Products of several colours and types; every seventh one has no vector in the space."""
+    rng = np.random.default_rng(seed)
+    index = ExactIndex()
+    index.upsert_products(
+        [
+            Product(
+                id=i,
+                name=f"p{i}",
+                base_colour=COLOURS[i % 4],
+                article_type=TYPES[(i // 3) % 5],
+                price=None if i % 11 == 0 else float(i % 90),
+            )
+            for i in range(n)
+        ]
+    )
+    ids = [i for i in range(n) if i % 7]
+    vectors = rng.standard_normal((len(ids), dim)).astype(np.float32)
+    # A few exact duplicates, so that ties must be broken by id the same way.
+    row = {pid: r for r, pid in enumerate(ids)}
+    vectors[row[5]] = vectors[row[4]]
+    vectors[row[40]] = vectors[row[4]]
+    index.upsert("hybrid", ids, vectors)
+    return index
+
+
+def answers(hits: list[Hit]) -> list[tuple[int, float]]:
+    # Scores to 1e-6: a row multiplied in another batch of rows may round its last bit differently.
+    return [(h.product.id, round(h.score, 6)) for h in hits]
+
+
+def broad_and_typed(base: Filter | None, k: int, per_type: int) -> list[tuple[int, Filter | None]]:
+    queries: list[tuple[int, Filter | None]] = [(k, base)]
+    for t in TYPES[:3]:
+        queries.append((per_type, Filter((condition("article_type", "=", t),)).and_(base)))
+    return queries
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        None,
+        Filter(),
+        where(base_colour=["Black", "Red"]),
+        Filter((condition("price", "<=", 30.0),)),
+        Filter((condition("price", "<", 3.0),)),  # selective: only a few rows, the gather path
+        where(base_colour="Nowhere"),
+    ],
+)
+@pytest.mark.parametrize("exclude", [(), (4, 5, 12, 40, 399, 10_000)])
+def test_every_query_answers_as_search_does(base: Filter | None, exclude: Iterable[int]) -> None:
+    index = index_with_gaps()
+    query = np.random.default_rng(3).standard_normal(12).astype(np.float32)
+    for k, per_type in [(50, 8), (1000, 3), (0, 5)]:
+        queries = broad_and_typed(base, k, per_type)
+        got = index.search_many("hybrid", query, queries, exclude_ids=exclude)
+        expected = [index.search("hybrid", query, k=kk, where=w, exclude_ids=exclude) for kk, w in queries]
+        assert [answers(g) for g in got] == [answers(e) for e in expected]
+
+
+def test_ties_and_duplicates_follow_the_id_order() -> None:
+    index = index_with_gaps()
+    # Products 4, 5 and 40 share one vector: asked for that vector they come first, by id.
+    query = index.vectors("hybrid", [4])[0]
+    (top,) = index.search_many("hybrid", query, [(3, None)])
+    assert [h.product.id for h in top] == [4, 5, 40]
+
+
+def test_a_selective_union_is_scored_only_where_needed() -> None:
+    index = index_with_gaps()
+    query = np.ones(12, dtype=np.float32)
+    queries: list[tuple[int, Filter | None]] = [
+        (5, Filter((condition("price", "<", 2.0),))),
+        (5, Filter((condition("price", "=", 50.0),))),
+    ]
+    got = index.search_many("hybrid", query, queries)
+    assert [answers(g) for g in got] == [
+        answers(index.search("hybrid", query, k=5, where=w)) for _, w in queries
+    ]
+    assert all(h.product.price is not None and h.product.price < 2.0 for h in got[0])
+
+
+def test_bad_queries_are_named() -> None:
+    index = index_with_gaps()
+    query = np.ones(12, dtype=np.float32)
+    with pytest.raises(ValidationError, match="k must be"):
+        index.search_many("hybrid", query, [(-1, None)])
+    with pytest.raises(ValidationError, match="where must be a Filter"):
+        index.search_many("hybrid", query, [(3, {"gender": "Men"})])  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="unknown vector space"):
+        index.search_many("colour", query, [(3, None)])
+    assert index.search_many("image", query, [(3, None), (2, None)]) == [[], []]
+    assert index.search_many("hybrid", query, []) == []
+
+
+def test_a_subclass_with_its_own_search_answers_each_query_with_it() -> None:
+    calls: list[int] = []
+
+    class Approximate(ExactIndex):
+        def search(
+            self,
+            space: str,
+            vector: np.ndarray,
+            k: int = 10,
+            where: Filter | None = None,
+            exclude_ids: Iterable[int] = (),
+            include_ids: Iterable[int] | None = None,
+        ) -> list[Hit]:
+            calls.append(k)
+            return super().search(space, vector, k, where, exclude_ids, include_ids)[:1]
+
+    index = Approximate()
+    index.upsert_products([Product(id=i, name=str(i)) for i in range(5)])
+    index.upsert("hybrid", list(range(5)), np.eye(5, dtype=np.float32))
+    got = index.search_many("hybrid", np.ones(5, dtype=np.float32), [(3, None), (2, None)], exclude_ids=[0])
+    assert calls == [3, 2]
+    assert [[h.product.id for h in g] for g in got] == [[1], [1]]
