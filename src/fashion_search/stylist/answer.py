@@ -12,7 +12,7 @@ from fashion_search.stylist.base import Recommended
 from fashion_search.stylist.findings import Findings, Pick, Section
 from fashion_search.stylist.intent import Intent
 from fashion_search.stylist.occasions import MENSWEAR
-from fashion_search.stylist.planner import money
+from fashion_search.stylist.phrasing import money, with_article
 
 FOLLOW_UP = (
     'Say "something like this but cheaper", "in black?" or "what goes with the first one?" to keep going.'
@@ -33,10 +33,6 @@ def _line(pick: Pick, label: str | None = None) -> str:
         head = f"- {label}: "
     reason = f". {pick.reason}" if pick.reason else ""
     return f"{head}{name_of(pick.product)}{reason}".rstrip(".") + "."
-
-
-def _article(words: str) -> str:
-    return ("an " if words[:1].lower() in "aeiou" else "a ") + words
 
 
 def _describe_product(p: Product) -> str:
@@ -73,7 +69,7 @@ def _intro(f: Findings) -> str:
             money_part = f", {money(f.total)} in all, within your {money(f.budget)} budget"
         elif f.picks:
             money_part = f", {money(f.total)} in all"
-        return f"Here's {_article(f.occasion.name)} look{who}{money_part}:"
+        return f"Here's {with_article(f.occasion.name)} look{who}{money_part}:"
     if f.intent is Intent.COMPLETE and f.anchor is not None:
         how = f" ({f.anchor_how})" if f.anchor_how and not f.anchor_how.startswith("product") else ""
         return f"To go with {name_of(f.anchor)}{how}, I'd add:"

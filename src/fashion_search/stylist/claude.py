@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from fashion_search.errors import MissingDependencyError, ModelError, ValidationError
 from fashion_search.stylist.base import ChatModel, Recommended, ToolCall, Turn, TurnContext, TurnOutcome
-from fashion_search.stylist.planner import money
+from fashion_search.stylist.phrasing import money
 from fashion_search.stylist.tools import Toolbox, ToolContext, ToolResult
 
 if TYPE_CHECKING:

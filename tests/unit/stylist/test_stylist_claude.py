@@ -23,7 +23,7 @@ from fashion_search.settings import Settings
 from fashion_search.stylist import Stylist, Toolbox, chat_model_from_settings
 from fashion_search.stylist.claude import IMAGE_SIDE, AnthropicChatModel, image_block
 from fashion_search.stylist.offline import OfflineChatModel
-from fashion_search.stylist.planner import money
+from fashion_search.stylist.phrasing import money
 
 KEY = "sk-ant-test-key"
 MODEL = "claude-test-model"

@@ -16,7 +16,8 @@ import pytest
 from fashion_search.domain import Product
 from fashion_search.stylist import Stylist, StylistReply, Toolbox, ToolResult
 from fashion_search.stylist.offline import OfflineChatModel
-from fashion_search.stylist.planner import DEFAULT_K, money
+from fashion_search.stylist.phrasing import money
+from fashion_search.stylist.planner import DEFAULT_K
 from fashion_search.stylist.tools import ToolContext
 
 SNEAKERS = {"Casual Shoes", "Sports Shoes"}
