@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fashion_search.domain import Product
 from fashion_search.stylist.base import Recommended
-from fashion_search.stylist.findings import Findings, Pick, Section
+from fashion_search.stylist.findings import Findings, Section
 from fashion_search.stylist.intent import Intent
 from fashion_search.stylist.occasions import MENSWEAR
 from fashion_search.stylist.phrasing import money, with_article
@@ -24,7 +24,7 @@ def name_of(product: Product) -> str:
     return f"**{product.name}** (#{product.id}) - {money(product.price)}"
 
 
-def _line(pick: Pick, label: str | None = None) -> str:
+def _line(pick: Recommended, label: str | None = None) -> str:
     if label is None:
         head = "- "
     elif label.startswith(" "):
@@ -132,5 +132,5 @@ def _recommended(f: Findings) -> tuple[Recommended, ...]:
     for pick in f.picks:
         if pick.product.id not in seen:
             seen.add(pick.product.id)
-            out.append(Recommended(pick.product, pick.reason, pick.role))
+            out.append(pick)
     return tuple(out)

@@ -33,7 +33,7 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Recommended:
-    """A product the answer recommends, with why (and its place in an outfit, if any)."""
+    """A product a tool or an answer recommends, with why (and its place in an outfit, if any)."""
 
     product: Product
     reason: str = ""

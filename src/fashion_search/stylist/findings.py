@@ -5,17 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fashion_search.domain import Product
+from fashion_search.stylist.base import Recommended
 from fashion_search.stylist.intent import Intent, Request
 from fashion_search.stylist.occasions import Occasion
-
-
-@dataclass(frozen=True, slots=True)
-class Pick:
-    """A product the answer recommends and why."""
-
-    product: Product
-    reason: str = ""
-    role: str | None = None
 
 
 @dataclass(slots=True)
@@ -23,7 +15,7 @@ class Section:
     """A group of picks: one search's results, or one role of an outfit."""
 
     title: str
-    picks: list[Pick] = field(default_factory=list)
+    picks: list[Recommended] = field(default_factory=list)
     empty_note: str = ""
     """Why the group is empty (what was searched, within which limits)."""
 
@@ -51,7 +43,7 @@ class Findings:
     """An answer the planner wrote itself (a greeting, a question back, an error)."""
 
     @property
-    def picks(self) -> list[Pick]:
+    def picks(self) -> list[Recommended]:
         return [p for s in self.sections for p in s.picks]
 
     @property

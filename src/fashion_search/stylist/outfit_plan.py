@@ -11,8 +11,9 @@ from typing import Any
 from fashion_search.domain import Product
 from fashion_search.outfit.colours import CLASH_BELOW, harmony
 from fashion_search.search.vocabulary import Facet
+from fashion_search.stylist.base import Recommended
 from fashion_search.stylist.budget import BudgetSplit, PriceGuide
-from fashion_search.stylist.findings import Pick, Section
+from fashion_search.stylist.findings import Section
 from fashion_search.stylist.occasions import MENSWEAR, WOMENSWEAR, Occasion, Slot, role_name
 from fashion_search.stylist.phrasing import money, with_article
 from fashion_search.stylist.turn_plan import TurnPlan
@@ -213,7 +214,7 @@ def _outfit_pick(
     occasion: Occasion,
     main: Product | None,
     relaxed: Sequence[str] = (),
-) -> Pick:
+) -> Recommended:
     reasons = []
     if main is not None:
         reasons.append(harmony(main.base_colour, product.base_colour).reason)
@@ -225,7 +226,7 @@ def _outfit_pick(
         )
     reasons.extend(relaxed)
     reason = "; ".join(reasons)
-    return Pick(product, reason[:1].upper() + reason[1:], role_name(slot, product))
+    return Recommended(product, reason[:1].upper() + reason[1:], role_name(slot, product))
 
 
 def _grown_up(products: Iterable[Product]) -> list[Product]:

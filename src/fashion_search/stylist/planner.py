@@ -24,10 +24,10 @@ from typing import Any
 
 from fashion_search.domain import Product
 from fashion_search.search.vocabulary import Facet
-from fashion_search.stylist.base import ToolCall, TurnContext
+from fashion_search.stylist.base import Recommended, ToolCall, TurnContext
 from fashion_search.stylist.builtin_occasions import default_occasions
 from fashion_search.stylist.catalog_facts import CatalogFacts
-from fashion_search.stylist.findings import Findings, Pick, Section
+from fashion_search.stylist.findings import Findings, Section
 from fashion_search.stylist.intent import Intent, Request, last_search_call, product_kind, read_request
 from fashion_search.stylist.occasions import Occasion
 from fashion_search.stylist.outfit_plan import plan_outfit
@@ -135,9 +135,9 @@ def plan_complete(plan: TurnPlan) -> None:
     if result.is_error:
         plan.findings.direct = f"I couldn't build a look around {anchor.name}: {result.error}."
         return
-    roles: dict[str, list[Pick]] = {}
+    roles: dict[str, list[Recommended]] = {}
     for item in result.items:
-        roles.setdefault(item.role or "more", []).append(Pick(item.product, item.reason, item.role))
+        roles.setdefault(item.role or "more", []).append(item)
     for role, picks in roles.items():
         plan.findings.sections.append(Section(role, picks))
     note = result.content.get("note")

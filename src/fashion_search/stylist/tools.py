@@ -22,6 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from fashion_search.domain import Condition, Filter, Op, Product, condition
 from fashion_search.errors import FashionSearchError, FilterError, NotFoundError
 from fashion_search.search.vocabulary import Facet, Vocabulary
+from fashion_search.stylist.base import Recommended
 from fashion_search.stylist.tool_inputs import (
     CompleteTheLookInput,
     GetProductInput,
@@ -47,22 +48,14 @@ MAX_LISTED_VALUES = 60
 
 
 @dataclass(frozen=True, slots=True)
-class ToolItem:
-    """A product a tool returned, with the reason it was picked and its outfit role (if any)."""
-
-    product: Product
-    reason: str = ""
-    role: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ToolResult:
     """The result of one tool call: JSON-able ``content`` (or an ``error``) and the products in it."""
 
     name: str
     arguments: Mapping[str, Any]
     content: Mapping[str, Any] = field(default_factory=dict)
-    items: tuple[ToolItem, ...] = ()
+    items: tuple[Recommended, ...] = ()
+    """The products in ``content``, each with why it was picked and its outfit role (if any)."""
     error: str | None = None
 
     @property
@@ -141,7 +134,7 @@ def product_view(product: Product) -> dict[str, Any]:
     }
 
 
-def _item_view(item: ToolItem) -> dict[str, Any]:
+def _item_view(item: Recommended) -> dict[str, Any]:
     view = product_view(item.product)
     if item.role is not None:
         view["role"] = item.role
@@ -171,7 +164,7 @@ class Toolbox:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._handlers: dict[
-            str, Callable[[Any, ToolContext], tuple[dict[str, Any], tuple[ToolItem, ...]]]
+            str, Callable[[Any, ToolContext], tuple[dict[str, Any], tuple[Recommended, ...]]]
         ] = {
             SEARCH_BY_TEXT: self._search_by_text,
             SEARCH_SIMILAR: self._search_similar,
@@ -283,8 +276,8 @@ class Toolbox:
     # -- the tools ----------------------------------------------------------------------------
 
     @staticmethod
-    def _page(page: ResultPage) -> tuple[dict[str, Any], tuple[ToolItem, ...]]:
-        items = tuple(ToolItem(i.product, i.reason) for i in page.items)
+    def _page(page: ResultPage) -> tuple[dict[str, Any], tuple[Recommended, ...]]:
+        items = tuple(Recommended(i.product, i.reason) for i in page.items)
         content: dict[str, Any] = {
             "total_matching": page.total,
             "applied_filters": page.query.get("filters", {}),
@@ -303,7 +296,7 @@ class Toolbox:
 
     def _search_by_text(
         self, args: SearchByTextInput, context: ToolContext
-    ) -> tuple[dict[str, Any], tuple[ToolItem, ...]]:
+    ) -> tuple[dict[str, Any], tuple[Recommended, ...]]:
         page = self.services.search().text(
             args.text, k=args.k, where=self._filter(args), user_id=args.user_id
         )
@@ -311,7 +304,7 @@ class Toolbox:
 
     def _search_similar(
         self, args: SearchSimilarInput, context: ToolContext
-    ) -> tuple[dict[str, Any], tuple[ToolItem, ...]]:
+    ) -> tuple[dict[str, Any], tuple[Recommended, ...]]:
         search = self.services.search()
         where = self._filter(args)
         if args.product_id is not None:
@@ -332,7 +325,7 @@ class Toolbox:
 
     def _recommend(
         self, args: RecommendationsInput, context: ToolContext
-    ) -> tuple[dict[str, Any], tuple[ToolItem, ...]]:
+    ) -> tuple[dict[str, Any], tuple[Recommended, ...]]:
         from fashion_search.rank.scoring import Constraints
 
         constraints = Constraints(
@@ -351,16 +344,16 @@ class Toolbox:
 
     def _complete_the_look(
         self, args: CompleteTheLookInput, context: ToolContext
-    ) -> tuple[dict[str, Any], tuple[ToolItem, ...]]:
+    ) -> tuple[dict[str, Any], tuple[Recommended, ...]]:
         outfit = self.services.outfits().complete(
             args.product_id, user_id=args.user_id, max_price=args.max_price, per_role=args.per_role
         )
-        items = tuple(ToolItem(i.product, i.reason, i.role) for i in outfit.items())
+        items = tuple(Recommended(i.product, i.reason, i.role) for i in outfit.items())
         content: dict[str, Any] = {
             "anchor": product_view(outfit.anchor),
             "anchor_role": outfit.anchor_role,
             "roles": {
-                role: [_item_view(ToolItem(i.product, i.reason, i.role)) for i in chosen]
+                role: [_item_view(Recommended(i.product, i.reason, i.role)) for i in chosen]
                 for role, chosen in outfit.roles.items()
             },
         }
@@ -370,7 +363,7 @@ class Toolbox:
 
     def _get_product(
         self, args: GetProductInput, context: ToolContext
-    ) -> tuple[dict[str, Any], tuple[ToolItem, ...]]:
+    ) -> tuple[dict[str, Any], tuple[Recommended, ...]]:
         product = self.product(args.product_id)
         if product is None:
             raise NotFoundError("product", args.product_id)
@@ -381,4 +374,4 @@ class Toolbox:
         view["has_photo"] = str(product.image_status) == "present"
         if product.attributes:
             view["attributes"] = dict(product.attributes)
-        return {"product": view}, (ToolItem(product, "the product you asked about"),)
+        return {"product": view}, (Recommended(product, "the product you asked about"),)

@@ -10,9 +10,9 @@ from typing import Any
 
 from fashion_search.domain import Product
 from fashion_search.search.vocabulary import Facet
-from fashion_search.stylist.base import TurnContext
+from fashion_search.stylist.base import Recommended, TurnContext
 from fashion_search.stylist.catalog_facts import CatalogFacts
-from fashion_search.stylist.findings import Findings, Pick
+from fashion_search.stylist.findings import Findings
 from fashion_search.stylist.intent import Request
 from fashion_search.stylist.occasions import Occasion
 from fashion_search.stylist.phrasing import money
@@ -74,9 +74,9 @@ class TurnPlan:
             "user_id": self.turn.user_id,
         }
 
-    def picks(self, result: ToolResult, limit: int | None = None) -> list[Pick]:
+    def picks(self, result: ToolResult, limit: int | None = None) -> list[Recommended]:
         items = result.items[:limit] if limit is not None else result.items
-        return [Pick(i.product, i.reason, i.role) for i in items]
+        return list(items)
 
     def search_relaxing(
         self, args: dict[str, Any], relax: Sequence[str] = ("colours", "usages")
