@@ -306,12 +306,9 @@ def plan_refine(plan: TurnPlan) -> None:
         args["text"] = f"{words} {plan.strip_facets(text, changed)}".strip() if words else text
         text = args["text"]
         result, dropped = plan.search_relaxing(args, relax=("usages",))
-    plan.findings.summary = plan.describe(args, text)
-    empty = "" if result.items else "Nothing matches that change; the earlier picks still stand."
-    if result.items:
-        plan.relaxation_notes(dropped, args)
-        plan.brand_note(result)
-    plan.findings.sections.append(Section("refined", plan.picks(result), empty))
+    plan.show_results(
+        "refined", result, args, text, dropped, "Nothing matches that change; the earlier picks still stand."
+    )
 
 
 def plan_recommend(plan: TurnPlan) -> None:
@@ -359,12 +356,8 @@ def plan_search(plan: TurnPlan) -> None:
     if result.is_error:
         plan.findings.direct = f"I couldn't run that search: {result.error}."
         return
-    plan.findings.summary = plan.describe(args, args["text"])
     empty = plan.nothing_found(args) if not result.items else ""
-    if result.items:
-        plan.relaxation_notes(dropped, args)
-        plan.brand_note(result)
-    plan.findings.sections.append(Section("results", plan.picks(result), empty))
+    plan.show_results("results", result, args, args["text"], dropped, empty)
 
 
 def _search_several(plan: TurnPlan) -> None:

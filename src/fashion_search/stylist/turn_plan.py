@@ -12,7 +12,7 @@ from fashion_search.domain import Product
 from fashion_search.search.vocabulary import Facet
 from fashion_search.stylist.base import Recommended, TurnContext
 from fashion_search.stylist.catalog_facts import CatalogFacts
-from fashion_search.stylist.findings import Findings
+from fashion_search.stylist.findings import Findings, Section
 from fashion_search.stylist.intent import Request
 from fashion_search.stylist.occasions import Occasion
 from fashion_search.stylist.phrasing import money
@@ -108,6 +108,23 @@ class TurnPlan:
         elif args.get("min_price") is not None:
             limits.append(f"from {money(args['min_price'])}")
         return ", ".join(parts + limits)
+
+    def show_results(
+        self,
+        title: str,
+        result: ToolResult,
+        args: Mapping[str, Any],
+        text: str,
+        dropped: Sequence[str],
+        empty_note: str,
+    ) -> None:
+        """A search's results as the answer's one section, described in words, with notes on the
+        filters ``dropped`` to find them (``empty_note`` when there are none)."""
+        self.findings.summary = self.describe(args, text)
+        if result.items:
+            self.relaxation_notes(dropped, args)
+            self.brand_note(result)
+        self.findings.sections.append(Section(title, self.picks(result), "" if result.items else empty_note))
 
     def user_required(self) -> int | None:
         if self.turn.user_id is None:

@@ -92,7 +92,7 @@ def build_report(
             progress=progress,
         )
         data["encoder"] = enc
-        sections.append(encoder_section(enc, None, figs))
+        sections.append(encoder_section(enc, figs))
 
     if options.wants("attributes"):
         data["attributes"] = prepared.tag_report or {"note": prepared.attributes_note}

@@ -70,11 +70,9 @@ def measure_encoder(
     return enc_dict
 
 
-def encoder_section(report: dict[str, Any] | None, note: str | None, figs: FigureWriter) -> Section:
+def encoder_section(report: dict[str, Any], figs: FigureWriter) -> Section:
+    """The figures of :func:`measure_encoder` as a table and a bar chart against the baselines."""
     s = Section("encoder", "Encoder: zero-shot classification and retrieval, with baselines")
-    if report is None:
-        s.note(note or "not measured")
-        return s
     s.text(
         f"Model {report['model']} on {report['n_images']} photos ({report.get('photos', 'all photos')}). "
         "Type and colour top-1: each photo labelled with the nearest prompt 'a photo of a {value}'. "
