@@ -54,6 +54,16 @@ def eval_command(
             show_default=False,
         ),
     ] = None,
+    calibration_sweep: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration-sweep",
+            help="comma-separated calibration weights w (image value = text weight = w): report seen /"
+            " unseen type top-1 and their harmonic mean for each, applied to the model's uncalibrated"
+            " vectors (fashion-lite, with unseen types)",
+            show_default=False,
+        ),
+    ] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
@@ -70,14 +80,24 @@ def eval_command(
         settings = settings_from(config, data_dir, model=spec)
         ids: list[int] | None = None
         unseen: list[str] = []
+        seen: list[str] | None = None
         if holdout_of is not None:
             held = read_config(holdout_of)
             ids = [int(i) for i in held.get("holdout_ids", [])]
             unseen = list(held.get("exclude_types", []))
+            seen = list(held.get("type_names", [])) or None
             if not ids:
                 ids = None
         if unseen_types is not None:
             unseen = [t.strip() for t in unseen_types.split(",") if t.strip()]
+        weights: list[float] = []
+        if calibration_sweep:
+            try:
+                weights = [float(w) for w in calibration_sweep.split(",") if w.strip()]
+            except ValueError:
+                raise typer.BadParameter(
+                    f"--calibration-sweep takes comma-separated numbers, got {calibration_sweep!r}"
+                ) from None
         cache_dir = settings.resolved_model_cache_dir
         embedder = load_embedder(settings.model, cache_dir=cache_dir)
         with progress_bar("embedding photos", enabled=not as_json) as bar:
@@ -87,6 +107,8 @@ def eval_command(
                 cache_dir=cache_dir,
                 ids=ids,
                 unseen_types=unseen,
+                seen_types=seen,
+                sweep_weights=weights,
                 progress=lambda stage, done, total: bar(done, total),
             )
         result = report.to_dict()
@@ -113,3 +135,13 @@ def eval_command(
             )
             for kind, top1 in u["per_type"].items():
                 console().print(f"  {kind}: {_fmt(top1)}")
+            console().print(
+                f"seen types ({u['seen_n_images']} photos) top-1 among the same types = "
+                f"{_fmt(u['seen_top1'])}; harmonic mean = {_fmt(u['harmonic_mean'])}"
+            )
+            for point in u.get("calibration_sweep", []):
+                console().print(
+                    f"  calibration w={point['image_value']:g}: seen {_fmt(point['seen_top1'])}, "
+                    f"unseen {_fmt(point['unseen_top1'])}, H {_fmt(point['harmonic_mean'])}"
+                    + (" (best H)" if point["best"] else "")
+                )

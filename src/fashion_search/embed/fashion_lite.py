@@ -20,6 +20,8 @@ from PIL import Image
 
 from fashion_search.embed.backbones import ImageBackbone, Runtime, TextBackbone
 from fashion_search.embed.base import l2_normalise
+from fashion_search.embed.calibration import CONFIG_KEY as CALIBRATION_KEY
+from fashion_search.embed.calibration import Calibration, CalibrationParams
 from fashion_search.embed.features import ImageFeatures, image_features
 from fashion_search.errors import ModelError
 
@@ -173,6 +175,14 @@ class FashionLiteEmbedder:
             raise ModelError(f"batch_size must be at least 1, got {batch_size}")
         self.heads = heads
         self.config = dict(config)
+        # Calibrated stacking for untrained article types (embed/calibration.py): one extra
+        # coordinate, configured in config.json; absent = vectors exactly as the heads give them.
+        block = self.config.get(CALIBRATION_KEY)
+        self.calibration_params = None if block is None else CalibrationParams.from_config(block)
+        self._calibration: Calibration | None = None
+        if self.calibration_params is not None:
+            cal = json.dumps(self.calibration_params.to_config(), sort_keys=True)
+            weights_hash = hashlib.sha256(f"{weights_hash}|{cal}".encode()).hexdigest()
         self._name = f"{MODEL_FAMILY}-{weights_hash[:10]}"
         self.image_backbone = image_backbone
         self.text_backbone = text_backbone
@@ -217,20 +227,33 @@ class FashionLiteEmbedder:
 
     @property
     def dim(self) -> int:
-        return self.heads.dim
+        return self.heads.dim + (1 if self.calibration_params is not None else 0)
+
+    def calibration(self) -> Calibration | None:
+        """The calibration bound to its reference prompts (encoded on first use), or None."""
+        if self.calibration_params is None:
+            return None
+        if self._calibration is None:
+            types = self.config.get("type_names") or []
+            self._calibration = Calibration.for_types(
+                self.calibration_params, types, self.text_backbone.encode
+            )
+        return self._calibration
 
     def image_features(self, images: Sequence[Image.Image]) -> ImageFeatures:
         """Backbone, logits and colour features of a batch (what the image head reads)."""
         return image_features(self.image_backbone, images)
 
     def embed_image_features(self, feats: ImageFeatures) -> np.ndarray:
-        return self.heads.project_images(feats)
+        vectors = self.heads.project_images(feats)
+        calibration = self.calibration()
+        return vectors if calibration is None else calibration.extend_images(vectors)
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         out = np.zeros((len(images), self.dim), dtype=np.float32)
         for start in range(0, len(images), self.batch_size):
             batch = list(images[start : start + self.batch_size])
-            out[start : start + len(batch)] = self.heads.project_images(self.image_features(batch))
+            out[start : start + len(batch)] = self.embed_image_features(self.image_features(batch))
         return out
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -238,4 +261,7 @@ class FashionLiteEmbedder:
             raise ModelError("embed_texts() takes a list of texts, not a single string")
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self.heads.project_texts(self.text_backbone.encode(list(texts)))
+        minilm = self.text_backbone.encode(list(texts))
+        vectors = self.heads.project_texts(minilm)
+        calibration = self.calibration()
+        return vectors if calibration is None else calibration.extend_texts(vectors, minilm)

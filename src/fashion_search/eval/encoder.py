@@ -8,7 +8,7 @@ measured in the same run: untrained ImageNet features (image -> image only) and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,13 @@ import numpy as np
 
 from fashion_search.domain import Product
 from fashion_search.embed.base import Embedder, l2_normalise
+from fashion_search.embed.calibration import (
+    best_point,
+    gzsl_sweep,
+    harmonic_mean,
+    reference_texts,
+    symmetric_grid,
+)
 from fashion_search.errors import ValidationError
 
 PROMPT = "a photo of a {}"
@@ -181,6 +188,53 @@ def unseen_type_top1(
     }
 
 
+def seen_unseen_figures(
+    seen_products: Sequence[Product],
+    seen_images: np.ndarray,
+    unseen: Mapping[str, Any],
+    encode: TextEncoder,
+    classes: Sequence[str],
+) -> dict[str, Any]:
+    """Generalised zero-shot figures: seen-type top-1 among the same ``classes`` as the unseen one
+    (``unseen`` is :func:`unseen_type_top1`'s result) and the harmonic mean of the two."""
+    seen_top1 = None
+    if seen_products:
+        preds = prompt_predictions(seen_images, list(classes), encode)
+        seen_top1 = float(np.mean([p == q.article_type for p, q in zip(preds, seen_products, strict=True)]))
+    unseen_top1 = unseen.get("top1")
+    both = None
+    if seen_top1 is not None and unseen_top1 is not None:
+        both = harmonic_mean(seen_top1, float(unseen_top1))
+    return {
+        "seen_top1": seen_top1,
+        "seen_n_images": len(seen_products),
+        "unseen_top1": unseen_top1,
+        "harmonic_mean": both,
+    }
+
+
+def calibration_sweep(
+    heads_images: np.ndarray,
+    labels: Sequence[str],
+    classes: Sequence[str],
+    class_minilm: np.ndarray,
+    class_vectors: np.ndarray,
+    reference: np.ndarray,
+    unseen: Sequence[str],
+    weights: Sequence[float],
+) -> list[dict[str, Any]]:
+    """Seen / unseen top-1 and harmonic mean for each symmetric calibration weight (``b = g = w``).
+
+    ``heads_images`` and ``class_vectors`` are the model's vectors *without* a calibration
+    coordinate; the point with the best harmonic mean is marked ``"best": True``.
+    """
+    points = gzsl_sweep(
+        heads_images, labels, classes, class_vectors, class_minilm, unseen, reference, symmetric_grid(weights)
+    )
+    best = best_point(points)
+    return [{**p.to_dict(), "best": p is best} for p in points]
+
+
 def evaluate_encoder(
     catalog_dir: Path,
     embedder: Embedder,
@@ -188,6 +242,8 @@ def evaluate_encoder(
     cache_dir: Path,
     ids: Sequence[int] | None = None,
     unseen_types: Sequence[str] = (),
+    seen_types: Sequence[str] | None = None,
+    sweep_weights: Sequence[float] = (),
     threads: int = 2,
     batch_size: int = 32,
     progress: Callable[[str, int, int], None] | None = None,
@@ -196,7 +252,11 @@ def evaluate_encoder(
 
     With ``unseen_types`` (article types the model never saw a photo of), every photo of those
     types is also embedded and :attr:`EncoderReport.unseen_types` holds their top-1 among all the
-    article types photographed in the catalog.
+    article types photographed in the catalog, the top-1 of the measured photos of ``seen_types``
+    (default: every measured type that is not unseen) among the same types, and the harmonic mean
+    of the two (the generalised zero-shot figure). ``sweep_weights`` (fashion-lite models only)
+    adds those figures for each calibration weight of :mod:`fashion_search.embed.calibration`
+    applied to the model's uncalibrated vectors, with reference prompts = the config's trained types.
 
     The baselines need the raw EfficientNet-Lite0 features, which are computed alongside (a
     fashion-lite embedder shares its towers, so each photo is decoded and run once).
@@ -237,6 +297,10 @@ def evaluate_encoder(
     backbone = lite.image_backbone if lite else ImageBackbone(cache_dir, threads=threads)
     text_backbone = lite.text_backbone if lite else TextBackbone(cache_dir, threads=threads)
     model_vecs = np.zeros((len(products), embedder.dim), dtype=np.float32)
+    sweeping = bool(unseen_types) and bool(sweep_weights)
+    if sweeping and lite is None:
+        raise ValidationError("a calibration sweep needs a fashion-lite model")
+    heads_vecs = np.zeros((len(products), lite.heads.dim if lite else 0), dtype=np.float32)
     raw = np.zeros((len(products), 1280), dtype=np.float32)
     for start in range(0, len(products), batch_size):
         batch = products[start : start + batch_size]
@@ -248,6 +312,8 @@ def evaluate_encoder(
         if lite is not None:
             feats = lite.image_features(images)
             model_vecs[start : start + len(batch)] = lite.embed_image_features(feats)
+            if sweeping:
+                heads_vecs[start : start + len(batch)] = lite.heads.project_images(feats)
         else:
             feats = image_features(backbone, images)
             model_vecs[start : start + len(batch)] = embedder.embed_images(images)
@@ -264,6 +330,14 @@ def evaluate_encoder(
     unseen_rows = [i for i, p in enumerate(products) if p.article_type in unseen_set]
     unseen_products = [products[i] for i in unseen_rows]
     unseen_vecs = model_vecs[unseen_rows]
+    seen_set = (
+        set(seen_types)
+        if seen_types is not None
+        else {p.article_type for p in products[:measured] if p.article_type} - unseen_set
+    )
+    seen_rows = [i for i, p in enumerate(products[:measured]) if p.article_type in seen_set]
+    gzsl_rows = seen_rows + unseen_rows
+    products_all, vecs_all = products, model_vecs
     products, model_vecs, raw = products[:measured], model_vecs[:measured], raw[:measured]
     report = EncoderReport(model=space_metrics(products, model_vecs, encode_model, embedder.name))
     imagenet = space_metrics(products, l2_normalise(raw), None, "imagenet-features (untrained)")
@@ -279,4 +353,28 @@ def evaluate_encoder(
             unseen_products, unseen_vecs, encode_model, sorted(unseen_set), classes=all_types
         )
         report.unseen_types["types"] = sorted(unseen_set)
+        report.unseen_types.update(
+            seen_unseen_figures(
+                [products_all[i] for i in seen_rows],
+                vecs_all[seen_rows],
+                report.unseen_types,
+                encode_model,
+                all_types,
+            )
+        )
+        if sweeping and lite is not None:
+            types = list(lite.config.get("type_names") or [])
+            if not types:
+                raise ValidationError("the model's config.json records no trained type_names to calibrate on")
+            class_minilm = text_backbone.encode([PROMPT.format(c) for c in all_types])
+            report.unseen_types["calibration_sweep"] = calibration_sweep(
+                heads_vecs[gzsl_rows],
+                [products_all[i].article_type or "" for i in gzsl_rows],
+                all_types,
+                class_minilm,
+                lite.heads.project_texts(class_minilm),
+                text_backbone.encode(reference_texts(types)),
+                sorted(unseen_set),
+                sweep_weights,
+            )
     return report

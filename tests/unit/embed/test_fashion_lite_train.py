@@ -173,7 +173,7 @@ def test_eval_reports_every_photo_of_the_withheld_types(catalog: Path, cache: Pa
     result = CliRunner().invoke(
         create_cli(),
         ["eval", "--catalog", str(catalog), "--holdout-of", str(out), "--model", str(out)]
-        + ["--data-dir", str(cache.parent / "data"), "--json"],
+        + ["--data-dir", str(cache.parent / "data"), "--json", "--calibration-sweep", "0,0.5,5"],
     )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
@@ -182,6 +182,14 @@ def test_eval_reports_every_photo_of_the_withheld_types(catalog: Path, cache: Pa
     # All 8 shoe photos, not just those in the random holdout, scored among both types.
     assert unseen["n_images"] == 8 and unseen["n_classes"] == 2 and unseen["types"] == ["Casual Shoes"]
     assert 0.0 <= unseen["top1"] <= 1.0
+    # Generalised zero-shot figures: held-out Tshirts among both types, and the harmonic mean.
+    n_tshirts = sum(1 for i in held if i <= 108)
+    assert unseen["seen_n_images"] == n_tshirts and unseen["unseen_top1"] == unseen["top1"]
+    sweep = unseen["calibration_sweep"]
+    assert [p["image_value"] for p in sweep] == [0.0, 0.5, 5.0] and sum(p["best"] for p in sweep) == 1
+    assert sweep[0]["unseen_top1"] == unseen["top1"] and sweep[0]["seen_top1"] == unseen["seen_top1"]
+    # An overwhelming weight sends every photo to the untrained type's prompt.
+    assert sweep[2]["unseen_top1"] == 1.0 and sweep[2]["seen_top1"] == 0.0
 
 
 def kinds(counts: dict[str, int]) -> list[Product]:
