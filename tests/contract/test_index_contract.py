@@ -51,13 +51,26 @@ def _hnsw_backends() -> list[object]:
         reason = "faiss-cpu is not installed (extra 'hnsw')"
         return [
             pytest.param(None, id=f"hnsw-{kind}", marks=pytest.mark.skip(reason))
-            for kind in ("small", "graph")
+            for kind in ("small", "graph", "partitions")
         ]
     from fashion_search.index.hnsw import HnswIndex, HnswParams
 
     def graph_only() -> VectorIndex:
         # exact_max_cells=0 sends every query with more than k candidates through the graph.
         return HnswIndex(params=HnswParams(m=16, ef_construction=64, ef_search=48, exact_max_cells=0))
+
+    def partitioned() -> VectorIndex:
+        # Sub-graphs per gender and colour (~40-60 products each), walked for every = / in filter.
+        return HnswIndex(
+            params=HnswParams(
+                m=16,
+                ef_construction=64,
+                ef_search=48,
+                exact_max_cells=0,
+                partition_fields=("gender", "base_colour"),
+                partition_min_rows=20,
+            )
+        )
 
     return [
         # Default thresholds: a catalog this small is answered exactly, ids and all.
@@ -67,6 +80,12 @@ def _hnsw_backends() -> list[object]:
                 "hnsw-graph", graph_only, _save_exact, HnswIndex.load, approximate=True, min_recall=0.98
             ),
             id="hnsw-graph",
+        ),
+        pytest.param(
+            IndexBackend(
+                "hnsw-partitions", partitioned, _save_exact, HnswIndex.load, approximate=True, min_recall=0.98
+            ),
+            id="hnsw-partitions",
         ),
     ]
 

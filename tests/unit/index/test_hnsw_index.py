@@ -256,3 +256,188 @@ def test_filtered_ef_grows_as_the_filter_narrows() -> None:
     assert p.filtered_ef(0.1, 10) == 255  # 64 * 10 ** 0.6 = 254.8, rounded up
     assert p.filtered_ef(1e-6, 10) == 1024
     assert p.filtered_ef(1.0, 500) == 500
+
+
+# -- per-value sub-graphs (partition_fields) ------------------------------------------------------
+
+PARTITIONED = HnswParams(
+    m=16,
+    ef_construction=40,
+    ef_search=64,
+    exact_max_cells=0,
+    partition_fields=("base_colour",),
+    partition_min_rows=100,
+    partition_ef_search=64,
+)
+
+
+def partitioned_index(data: tuple[list[Product], np.ndarray], extra_gold: int = 30) -> HnswIndex:
+    """The module's catalog (200 products per colour) plus a few "Gold" ones (too few for a sub-graph)."""
+    index = filled(HnswIndex(params=PARTITIONED), data)
+    assert isinstance(index, HnswIndex)
+    gold = [Product(id=20_000 + i, name=f"gold{i}", base_colour="Gold", price=5.0) for i in range(extra_gold)]
+    index.upsert_products(gold)
+    index.upsert("image", [p.id for p in gold], clustered(np.random.default_rng(23), extra_gold))
+    return index
+
+
+def exact_copy(index: HnswIndex, q: np.ndarray, k: int, filt: Filter | None, **kw: object) -> list:
+    return ExactIndex.search(index, "image", q, k=k, where=filt, **kw)  # type: ignore[arg-type]
+
+
+def test_partition_filters_walk_subgraphs_and_match_exact(
+    data: tuple[list[Product], np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hnsw = partitioned_index(data)
+    walks: list[bool] = []
+    walk = HnswIndex._walk_subgraph
+
+    def spy(self: HnswIndex, *args: object) -> object:
+        result = walk(self, *args)  # type: ignore[arg-type]
+        walks.append(result is not None)
+        return result
+
+    monkeypatch.setattr(HnswIndex, "_walk_subgraph", spy)
+    filters = [
+        where(base_colour="Red"),
+        Filter((condition("base_colour", "in", ("Red", "Blue", "Gold")),)),
+        Filter((condition("base_colour", "=", "Blue"), condition("price", "<", 60.0))),
+    ]
+    queries = clustered(np.random.default_rng(29), 40)
+    for filt in filters:
+        recalls = []
+        for q in queries:
+            want = exact_copy(hnsw, q, 10, filt)
+            got = hnsw.search("image", q, k=10, where=filt)
+            assert len(got) == 10 and all(filt.matches(h.product) for h in got)
+            assert [h.score for h in got] == sorted((h.score for h in got), reverse=True)
+            for h in got:  # exact cosine of the stored float32 vectors, not the SQ8 codes
+                assert h.score == pytest.approx(
+                    float(hnsw.vectors("image", [h.product.id])[0] @ q / np.linalg.norm(q)), abs=1e-5
+                )
+            recalls.append(recall(got, want))
+        assert np.mean(recalls) >= 0.98, filt
+    # The sub-graphs answered (no whole-graph walk was needed), and only values with >= 100 rows have one.
+    assert walks and all(walks)
+    assert hnsw._graphs == {}
+    stats = hnsw.partition_stats("image")
+    assert {s["value"] for s in stats} == set(COLOURS)
+    assert all(s["vectors"] == s["labels"] == N // 10 and s["dead"] == 0 and s["bytes"] > 0 for s in stats)
+    # Gold (30 products, no sub-graph) is scored exactly, ids and all.
+    q = queries[0]
+    gold = where(base_colour="Gold")
+    assert hnsw.search("image", q, k=12, where=gold) == exact_copy(hnsw, q, 12, gold)
+
+
+def test_partition_returns_k_whenever_k_match(data: tuple[list[Product], np.ndarray]) -> None:
+    hnsw = partitioned_index(data)
+    q = clustered(np.random.default_rng(31), 1)[0]
+    red = [p.id for p in data[0] if p.base_colour == "Red"]
+    # 60 of Red's 200 rows allowed: a bitmap walk inside the sub-graph, topped up exactly if short.
+    allowed = red[::2][:60]
+    for k in (10, 50, 60, 500):
+        got = hnsw.search("image", q, k=k, where=where(base_colour="Red"), include_ids=allowed)
+        want = exact_copy(hnsw, q, k, where(base_colour="Red"), include_ids=allowed)
+        assert len(got) == min(k, 60) == len(want)
+        assert recall(got, want) >= 0.9
+    everything = hnsw.search("image", q, k=1000, where=where(base_colour="Blue"))
+    assert len(everything) == 200
+    top = [h.product.id for h in exact_copy(hnsw, q, 5, where(base_colour="Red"))]
+    got_ex = hnsw.search("image", q, k=10, where=where(base_colour="Red"), exclude_ids=top[:3])
+    assert len(got_ex) == 10 and not set(top[:3]) & {h.product.id for h in got_ex}
+    assert hnsw.search("image", q, k=10, where=where(base_colour="Teal")) == []
+
+
+def test_partition_updates_reach_subgraphs_copy_on_write(data: tuple[list[Product], np.ndarray]) -> None:
+    products, vectors = data
+    hnsw = partitioned_index(data)
+    rng = np.random.default_rng(37)
+    q = clustered(rng, 1)[0]
+    hnsw.search("image", q, k=5, where=where(base_colour="Red"))
+    red_graph = hnsw._parts["image"][1]["base_colour"].graphs["Red"]
+    before = red_graph.index.ntotal
+    # Product 3 is Red (ids 1..2000, colour i % 10 -> COLOURS[3 % 10] = "Blue"): pick by colour instead.
+    blue = [p for p in products if p.base_colour == "Blue"]
+    red = [p for p in products if p.base_colour == "Red"]
+    moved = blue[0]
+    hnsw.upsert_products([Product(id=moved.id, name=moved.name, base_colour="Red", price=moved.price)])
+    hnsw.upsert("image", [moved.id], q[None, :])  # the query itself: the best Red product now
+    hnsw.upsert("image", [red[0].id], (-q)[None, :])  # a Red product moved to the far side
+    hnsw.delete([red[1].id])
+    got = hnsw.search("image", q, k=10, where=where(base_colour="Red"))
+    assert got[0].product.id == moved.id and got[0].score == pytest.approx(1.0, abs=1e-5)
+    assert red[1].id not in {h.product.id for h in got}
+    assert moved.id not in {h.product.id for h in hnsw.search("image", q, k=300, where=where(base_colour="Blue"))}
+    worst = hnsw.search("image", -q, k=1, where=where(base_colour="Red"))[0]
+    assert worst.product.id == red[0].id
+    assert red_graph.index.ntotal == before  # searches running on the old sub-graph kept it whole
+    stats = {s["value"]: s for s in hnsw.partition_stats("image")}
+    assert stats["Red"]["vectors"] == 200 and stats["Red"]["dead"] == 2  # red[0] replaced, red[1] deleted
+    assert stats["Blue"]["vectors"] == 199 and stats["Blue"]["dead"] == 1
+    # Many changes at once rebuild the sub-graph instead of piling up dead labels.
+    hnsw.upsert("image", [p.id for p in red[2:80]], vectors[:78])
+    stats = {s["value"]: s for s in hnsw.partition_stats("image")}
+    assert stats["Red"] == {**stats["Red"], "labels": 200, "dead": 0}
+
+
+def test_partition_save_load_round_trip(data: tuple[list[Product], np.ndarray], tmp_path: Path) -> None:
+    hnsw = partitioned_index(data)
+    hnsw.delete([1, 2, 3])
+    q = clustered(np.random.default_rng(41), 1)[0]
+    hnsw.search("image", q, k=3)
+    hnsw.save(tmp_path)
+    manifest = json.loads((tmp_path / HNSW_MANIFEST).read_text())
+    assert manifest["body"]["version"] == 2
+    saved = manifest["body"]["spaces"]["image"]["partitions"]
+    assert sorted(e["value"] for e in saved) == sorted(COLOURS)
+    loaded = HnswIndex.load(tmp_path)
+    assert loaded.params == PARTITIONED
+    assert loaded.partition_stats("image") == hnsw.partition_stats("image")
+    for filt in (where(base_colour="Red"), Filter((condition("base_colour", "in", ("Red", "Gold")),))):
+        assert loaded.search("image", q, k=10, where=filt) == hnsw.search("image", q, k=10, where=filt)
+    # A damaged sub-graph's labels (consistently checksummed) do not match the value's products.
+    entry = saved[0]["label_ids"]
+    path = tmp_path / entry["file"]
+    labels = np.load(path)
+    labels[0] = labels[-1] + 10_000
+    np.save(path, labels)
+    entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    manifest["sha256"] = hashlib.sha256(json.dumps(manifest["body"], sort_keys=True).encode()).hexdigest()
+    (tmp_path / HNSW_MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="base_colour = .* does not match its vectors"):
+        HnswIndex.load(tmp_path)
+
+
+def test_version_1_directories_still_load(data: tuple[list[Product], np.ndarray], tmp_path: Path) -> None:
+    hnsw = filled(HnswIndex(params=GRAPH_ONLY), data)
+    hnsw.save(tmp_path)
+    manifest = json.loads((tmp_path / HNSW_MANIFEST).read_text())
+    body = manifest["body"]
+    # What a version-1 save wrote: no partition settings, no sub-graph entries.
+    body["version"] = 1
+    body["params"] = {k: v for k, v in body["params"].items() if not k.startswith("partition_")}
+    del body["spaces"]["image"]["partitions"]
+    manifest["sha256"] = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    (tmp_path / HNSW_MANIFEST).write_text(json.dumps(manifest))
+    loaded = HnswIndex.load(tmp_path)
+    assert loaded.params == GRAPH_ONLY and loaded._graphs
+    q = clustered(np.random.default_rng(43), 1)[0]
+    assert loaded.search("image", q, k=10, where=where(base_colour="Red")) == hnsw.search(
+        "image", q, k=10, where=where(base_colour="Red")
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"partition_fields": ("price",)}, "not a text product field"),
+        ({"partition_fields": ("colour",)}, "not a text product field"),
+        ({"partition_fields": ("gender", "gender")}, "repeats"),
+        ({"partition_storage": "pq"}, "partition_storage"),
+        ({"partition_min_rows": 0}, "partition_min_rows"),
+        ({"partition_walk_share": 1.5}, "partition_walk_share"),
+    ],
+)
+def test_bad_partition_params_name_the_setting(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        HnswParams(**changes)  # type: ignore[arg-type]
