@@ -23,6 +23,7 @@ from fashion_search.settings import Settings
 from fashion_search.store.base import Store
 
 if TYPE_CHECKING:
+    from fashion_search.index.hnsw import HnswParams
     from fashion_search.outfit.service import OutfitService
     from fashion_search.recommend.service import RecommendationService
     from fashion_search.search.brands import BrandIndex
@@ -90,7 +91,11 @@ class Services:
         with self._lock:
             model = self.embedder().name
             index = index_from_store(
-                self.store, model=model, kind=self.settings.index, hnsw_threshold=self.settings.hnsw_threshold
+                self.store,
+                model=model,
+                kind=self.settings.index,
+                hnsw_threshold=self.settings.hnsw_threshold,
+                hnsw=self._hnsw_params(),
             )
             save = getattr(index, "save", None)
             if save is not None:
@@ -98,6 +103,14 @@ class Services:
             self._index = index
             self._derived.clear()
             return index
+
+    def _hnsw_params(self) -> HnswParams | None:
+        """HNSW settings from Settings (the sub-graph fields); None keeps the defaults."""
+        if not self.settings.hnsw_partition_fields:
+            return None
+        from fashion_search.index.hnsw import HnswParams
+
+        return HnswParams(partition_fields=tuple(self.settings.hnsw_partition_fields))
 
     def _open_index(self) -> CatalogIndex:
         from fashion_search.index.factory import index_from_store, load_index, saved_index_exists
@@ -113,7 +126,11 @@ class Services:
                 )
             return index
         return index_from_store(
-            self.store, model=model, kind=self.settings.index, hnsw_threshold=self.settings.hnsw_threshold
+            self.store,
+            model=model,
+            kind=self.settings.index,
+            hnsw_threshold=self.settings.hnsw_threshold,
+            hnsw=self._hnsw_params(),
         )
 
     # -- the catalog's location ------------------------------------------------------------

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         "auto", description="auto = exact below hnsw_threshold products, HNSW above"
     )
     hnsw_threshold: int = Field(200_000, ge=0)
+    hnsw_partition_fields: list[str] = Field(
+        [],
+        description="text fields (e.g. gender, master_category, base_colour) whose values get their own "
+        "HNSW sub-graph, so = / in filters on them walk a small graph; rebuild the index after a change",
+    )
     model: str = Field(
         "fashion-lite", description="fashion-lite | fashion-lite:/model/dir | clip:/dir | fake:64"
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_search.domain import Product
+from fashion_search.domain import Product, where
 from fashion_search.errors import ConfigurationError, MissingDependencyError, StoreError
 from fashion_search.index.exact import ExactIndex
 from fashion_search.index.factory import build_index, index_from_store, load_index, saved_index_exists
@@ -128,3 +128,37 @@ def test_settings_choose_the_index_the_services_build_and_reopen(
         assert index.search("text", vectors[3], k=1)[0].product.id == 4
     finally:
         reopened.close()
+
+
+def test_settings_partition_fields_reach_the_hnsw_index_and_its_saved_files(tmp_path: Path) -> None:
+    pytest.importorskip("faiss")
+    from fashion_search.app import build
+    from fashion_search.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path, model="fake:40", index="hnsw", hnsw_partition_fields=["gender", "base_colour"]
+    )
+    services = build(settings)
+    try:
+        products = [Product(id=i, name=f"p{i}", gender="Men" if i % 2 else "Women") for i in range(1, 21)]
+        services.store.upsert_products(products)
+        vectors = np.random.default_rng(2).standard_normal((20, 40))
+        services.store.put_vectors("text", "fake-40", list(range(1, 21)), vectors, ["h"] * 20)
+        built = services.rebuild_index()
+    finally:
+        services.close()
+    assert isinstance(built, HnswIndex) and built.params.partition_fields == ("gender", "base_colour")
+    reopened = build(settings)
+    try:
+        index = reopened.index()
+        assert isinstance(index, HnswIndex) and index.params.partition_fields == ("gender", "base_colour")
+        hits = index.search("text", vectors[3], k=3, where=where(gender="Women"))
+        assert hits[0].product.id == 4 and all(h.product.gender == "Women" for h in hits)
+    finally:
+        reopened.close()
+    wrong = build(Settings(data_dir=tmp_path, model="fake:40", index="hnsw", hnsw_partition_fields=["price"]))
+    try:
+        with pytest.raises(ConfigurationError, match="partition_fields"):
+            wrong.rebuild_index()
+    finally:
+        wrong.close()
