@@ -20,8 +20,6 @@ Layout (schema version 1):
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import struct
 import zlib
@@ -41,9 +39,29 @@ from psycopg.pq import Format
 from psycopg.rows import dict_row
 from psycopg.types import TypeInfo
 
-from fashion_search.domain import SPACES, Event, EventType, ImageStatus, Product, User
+from fashion_search.domain import Event, EventType, Product, User
 from fashion_search.errors import ConfigurationError, NotFoundError, StoreError, ValidationError
 from fashion_search.store.base import EmbeddingInfo, UpsertResult
+from fashion_search.store.rows import PRODUCT_COLUMNS as PRODUCT_COLUMNS
+from fashion_search.store.rows import (
+    attribute_updates,
+    check_batch_size,
+    check_page,
+    check_schema_version,
+    check_space,
+    check_vector_batch,
+    event_keys,
+    product_values,
+    require_present,
+    require_unique,
+    single_vector_group,
+    user_from_row,
+    user_values,
+)
+from fashion_search.store.rows import check_ids as _integer_ids
+from fashion_search.store.rows import product_from_row as product_from_row
+
+# PRODUCT_COLUMNS and product_from_row stay importable from here for the pgvector index.
 
 SCHEMA_VERSION = 1
 """Version of the table layout this code reads and writes."""
@@ -58,24 +76,6 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Arbitrary constant keys for pg_advisory_xact_lock: one for migrations, one family for vector writes.
 _MIGRATION_LOCK = 0x46534D4947
 _VECTOR_LOCK_BASE = 0x4653564543 << 20
-
-PRODUCT_COLUMNS: tuple[str, ...] = (
-    "id",
-    "name",
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "year",
-    "usage",
-    "price",
-    "image_status",
-    "image_file",
-    "attributes",
-)
-"""Columns of ``products``, in table order (shared with the pgvector index)."""
 
 _PRODUCT_ARRAY_TYPES = (
     "bigint[]",
@@ -218,14 +218,10 @@ def _check_text(value: str | None, what: str) -> None:
 
 
 def _check_ids(ids: Iterable[Any], what: str) -> list[int]:
-    out: list[int] = []
-    for i in ids:
-        if isinstance(i, bool) or not isinstance(i, int | np.integer):
-            raise ValidationError(f"{what} ids must be integers, got {i!r}")
-        value = int(i)
+    out = _integer_ids(ids, what)
+    for value in out:
         if not _INT64_MIN <= value <= _INT64_MAX:
             raise ValidationError(f"{what} id {value} is outside the 64-bit integer range")
-        out.append(value)
     return out
 
 
@@ -245,28 +241,9 @@ def _one_id(value: Any, what: str) -> int | None:
     return found[0] if found else None
 
 
-def _check_space(space: str) -> None:
-    if space not in SPACES:
-        raise ValidationError(f"unknown vector space {space!r}; known spaces: {', '.join(SPACES)}")
-
-
-def _first_duplicate(ids: Sequence[int]) -> int | None:
-    seen: set[int] = set()
-    for i in ids:
-        if i in seen:
-            return i
-        seen.add(i)
-    return None
-
-
 def _product_values(p: Product) -> tuple[Any, ...]:
-    if not isinstance(p, Product):
-        raise ValidationError(f"expected a Product, got {type(p).__name__}")
-    (pid,) = _check_ids([p.id], "product")
-    if p.price is not None and (
-        isinstance(p.price, bool) or not isinstance(p.price, int | float) or not math.isfinite(p.price)
-    ):
-        raise ValidationError(f"product {pid}: price must be a finite number, got {p.price!r}")
+    values = product_values(p)
+    (pid,) = _check_ids([values[0]], "product")
     if p.year is not None and (
         isinstance(p.year, bool) or not isinstance(p.year, int) or not -(2**31) <= p.year < 2**31
     ):
@@ -279,66 +256,20 @@ def _product_values(p: Product) -> tuple[Any, ...]:
         if value is not None and not isinstance(value, str):
             raise ValidationError(f"product {pid}: {name} must be a string, got {value!r}")
         _check_text(value, f"product {pid}: {name}")
-    attributes = dict(p.attributes)
-    for key, value in attributes.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise ValidationError(
-                f"product {pid}: attributes must map strings to strings, got {key!r}: {value!r}"
-            )
+    for key, value in p.attributes.items():
         _check_text(key + value, f"product {pid}: attributes")
-    try:
-        status = ImageStatus(p.image_status)
-    except ValueError:
-        raise ValidationError(f"product {pid}: unknown image status {p.image_status!r}") from None
-    return (
-        pid,
-        p.name,
-        p.gender,
-        p.master_category,
-        p.sub_category,
-        p.article_type,
-        p.base_colour,
-        p.season,
-        p.year,
-        p.usage,
-        None if p.price is None else float(p.price),
-        status.value,
-        p.image_file,
-        json.dumps(attributes, sort_keys=True, ensure_ascii=False),
-    )
+    return values
 
 
-def product_from_row(row: Mapping[str, Any]) -> Product:
-    """A Product from a ``products`` row read with a dict row factory."""
-    attributes = row["attributes"]
-    if isinstance(attributes, str):
-        attributes = json.loads(attributes)
-    return Product(
-        id=row["id"],
-        name=row["name"],
-        gender=row["gender"],
-        master_category=row["master_category"],
-        sub_category=row["sub_category"],
-        article_type=row["article_type"],
-        base_colour=row["base_colour"],
-        season=row["season"],
-        year=row["year"],
-        usage=row["usage"],
-        price=row["price"],
-        image_status=ImageStatus(row["image_status"]),
-        image_file=row["image_file"],
-        attributes=dict(attributes),
-    )
-
-
-def _user_from_row(row: Mapping[str, Any]) -> User:
-    return User(
-        id=row["id"],
-        name=row["name"],
-        segment=row["segment"],
-        description=row["description"],
-        is_persona=bool(row["is_persona"]),
-    )
+def _user_values(u: User) -> tuple[int, str, str, str, bool]:
+    values = user_values(u)
+    (uid,) = _check_ids([values[0]], "user")
+    for name in ("name", "segment", "description"):
+        value = getattr(u, name)
+        if not isinstance(value, str):
+            raise ValidationError(f"user {uid}: {name} must be a string, got {value!r}")
+        _check_text(value, f"user {uid}: {name}")
+    return values
 
 
 def _event_from_row(row: Mapping[str, Any]) -> Event:
@@ -498,12 +429,9 @@ class PostgresStore:
             ).fetchone()
             if found is not None:
                 row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-                version = None if row is None else row[0]
-                if version is not None and version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"store at {self._where} has schema version {version} but this fashion-search "
-                        f"understands version {SCHEMA_VERSION}; upgrade fashion-search"
-                    )
+                check_schema_version(
+                    f"store at {self._where}", None if row is None else row[0], SCHEMA_VERSION
+                )
             for statement in _DDL:
                 conn.execute(statement)
             row = conn.execute("SELECT count(*) FROM schema_version").fetchone()
@@ -542,9 +470,7 @@ class PostgresStore:
     def upsert_products(self, products: Sequence[Product]) -> UpsertResult:
         """Insert new products and update changed ones, in one transaction; counts each kind."""
         rows = [_product_values(p) for p in products]
-        dup = _first_duplicate([r[0] for r in rows])
-        if dup is not None:
-            raise ValidationError(f"product id {dup} appears more than once in one upsert")
+        require_unique([r[0] for r in rows], "product", "upsert")
         if not rows:
             return UpsertResult(0, 0, 0)
         columns = sql.SQL(", ").join(map(sql.Identifier, PRODUCT_COLUMNS))
@@ -606,8 +532,7 @@ class PostgresStore:
 
     def iter_products(self, batch_size: int = 1000) -> Iterator[list[Product]]:
         """All products in id order, in lists of at most ``batch_size``."""
-        if batch_size < 1:
-            raise ValidationError(f"batch_size must be at least 1, got {batch_size}")
+        check_batch_size(batch_size)
         last: int | None = None
         while True:
             with self.connection() as conn:
@@ -632,11 +557,8 @@ class PostgresStore:
         """Replace the visual attributes of existing products (one transaction)."""
         ids: list[int] = []
         texts: list[str] = []
-        for pid, attrs in attributes.items():
+        for pid, text in attribute_updates(attributes):
             (pid,) = _check_ids([pid], "product")
-            if not all(isinstance(k, str) and isinstance(v, str) for k, v in attrs.items()):
-                raise ValidationError(f"product {pid}: attributes must map strings to strings")
-            text = json.dumps(attrs, sort_keys=True, ensure_ascii=False)
             _check_text(text, f"product {pid}: attributes")
             ids.append(pid)
             texts.append(text)
@@ -672,20 +594,8 @@ class PostgresStore:
     # -- users and events ---------------------------------------------------------------------
 
     def upsert_users(self, users: Sequence[User]) -> None:
-        rows: list[tuple[int, str, str, str, bool]] = []
-        for u in users:
-            if not isinstance(u, User):
-                raise ValidationError(f"expected a User, got {type(u).__name__}")
-            (uid,) = _check_ids([u.id], "user")
-            for name in ("name", "segment", "description"):
-                value = getattr(u, name)
-                if not isinstance(value, str):
-                    raise ValidationError(f"user {uid}: {name} must be a string, got {value!r}")
-                _check_text(value, f"user {uid}: {name}")
-            rows.append((uid, u.name, u.segment, u.description, bool(u.is_persona)))
-        dup = _first_duplicate([r[0] for r in rows])
-        if dup is not None:
-            raise ValidationError(f"user id {dup} appears more than once in one upsert")
+        rows = [_user_values(u) for u in users]
+        require_unique([r[0] for r in rows], "user", "upsert")
         if not rows:
             return
         with self.connection() as conn:
@@ -707,12 +617,11 @@ class PostgresStore:
                 .execute("SELECT * FROM users WHERE id = %s", (uid,))
                 .fetchone()
             )
-        return None if row is None else _user_from_row(row)
+        return None if row is None else user_from_row(row)
 
     def list_users(self, personas_only: bool = False, limit: int = 100, offset: int = 0) -> list[User]:
         """Users in id order; ``personas_only`` keeps the hand-written personas."""
-        if limit < 0 or offset < 0:
-            raise ValidationError(f"limit and offset must not be negative, got {limit} and {offset}")
+        check_page(limit, offset)
         with self.connection() as conn:
             rows = (
                 conn.cursor(row_factory=dict_row)
@@ -722,20 +631,15 @@ class PostgresStore:
                 )
                 .fetchall()
             )
-        return [_user_from_row(r) for r in rows]
+        return [user_from_row(r) for r in rows]
 
     def add_events(self, events: Sequence[Event]) -> int:
         """Append events (one transaction); returns how many were added."""
         rows: list[tuple[int, int, str, datetime, bool]] = []
         for e in events:
-            if not isinstance(e, Event):
-                raise ValidationError(f"expected an Event, got {type(e).__name__}")
-            try:
-                kind = EventType(e.type)
-            except ValueError:
-                raise ValidationError(f"unknown event type {e.type!r}") from None
-            (uid,) = _check_ids([e.user_id], "user")
-            (pid,) = _check_ids([e.product_id], "product")
+            uid, pid, kind = event_keys(e)
+            _check_ids([uid], "user")
+            _check_ids([pid], "product")
             when, naive = _timestamp(e.timestamp, "event timestamp")
             rows.append((uid, pid, kind.value, when, naive))
         if not rows:
@@ -767,8 +671,7 @@ class PostgresStore:
 
     def iter_events(self, batch_size: int = 10_000) -> Iterator[list[Event]]:
         """All events in insertion order, in lists of at most ``batch_size``."""
-        if batch_size < 1:
-            raise ValidationError(f"batch_size must be at least 1, got {batch_size}")
+        check_batch_size(batch_size)
         last = 0
         while True:
             with self.connection() as conn:
@@ -797,35 +700,13 @@ class PostgresStore:
         content_hashes: Sequence[str],
     ) -> None:
         """Add or replace the vectors of ``ids`` in ``space``: the batch lands whole or not at all."""
-        _check_space(space)
-        if not isinstance(model, str) or not model:
-            raise ValidationError(f"model name must be a non-empty string, got {model!r}")
+        pids, arr = check_vector_batch(space, model, ids, vectors, content_hashes)
+        _check_ids(pids, "product")
         _check_text(model, "model name")
-        pids = _check_ids(ids, "product")
-        arr = np.asarray(vectors)
-        if arr.ndim != 2 or arr.shape[0] != len(pids) or arr.shape[1] < 1:
-            raise ValidationError(
-                f"vectors must have shape ({len(pids)}, dim) to match {len(pids)} ids, got {arr.shape}"
-            )
-        if not np.issubdtype(arr.dtype, np.number):
-            raise ValidationError(f"vectors must be numeric, got dtype {arr.dtype}")
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
-        if not np.isfinite(arr).all():
-            bad = pids[int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])]
-            raise ValidationError(f"vector of product {bad} in space {space!r} has non-finite values")
         if arr.shape[1] > 16_000:
             raise ValidationError(f"pgvector stores at most 16,000 dimensions, got {arr.shape[1]}")
-        if len(content_hashes) != len(pids):
-            raise ValidationError(
-                f"got {len(content_hashes)} content hashes for {len(pids)} ids; give one per id"
-            )
-        if not all(isinstance(h, str) for h in content_hashes):
-            raise ValidationError("content hashes must be strings")
         for h in content_hashes:
             _check_text(h, "content hash")
-        dup = _first_duplicate(pids)
-        if dup is not None:
-            raise ValidationError(f"product id {dup} appears more than once in one put_vectors call")
         if not pids:
             return
         dim = int(arr.shape[1])
@@ -868,7 +749,7 @@ class PostgresStore:
 
     def embedding_info(self, space: str) -> dict[int, EmbeddingInfo]:
         """Model, dimension, content hash and time of every stored vector in ``space``."""
-        _check_space(space)
+        check_space(space)
         with self.connection() as conn:
             rows = conn.execute(
                 "SELECT product_id, model, dim, content_hash, created_at FROM embeddings "
@@ -882,7 +763,7 @@ class PostgresStore:
 
     def vector_groups(self, space: str) -> list[tuple[str, int, int]]:
         """``(model, dim, count)`` of every model stored in ``space``."""
-        _check_space(space)
+        check_space(space)
         with self.connection() as conn:
             rows = conn.execute(
                 "SELECT model, dim, count(*) FROM embeddings WHERE space = %s "
@@ -896,17 +777,13 @@ class PostgresStore:
 
         With ``model=None`` the space must hold the vectors of a single model (else StoreError).
         """
-        _check_space(space)
-        groups = [g for g in self.vector_groups(space) if model is None or g[0] == model]
-        if not groups:
+        check_space(space)
+        group = single_vector_group(
+            space, [g for g in self.vector_groups(space) if model is None or g[0] == model]
+        )
+        if group is None:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        if len(groups) > 1:
-            found = ", ".join(f"{m} ({d}-d, {n} vectors)" for m, d, n in groups)
-            raise StoreError(
-                f"space {space!r} holds vectors of several models: {found}; "
-                "pass the model name, or re-embed the catalog with one model"
-            )
-        ((chosen, dim, _),) = groups
+        chosen, dim, _ = group
         with self.connection() as conn:
             cur = conn.cursor(binary=True)
             rows = cur.execute(
@@ -925,7 +802,7 @@ class PostgresStore:
 
     def get_vectors(self, space: str, ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored vectors of the given ids in ``space``; ids without a vector are left out."""
-        _check_space(space)
+        check_space(space)
         wanted = list(dict.fromkeys(_lookup_ids(ids, "product")))
         if not wanted:
             return {}
@@ -943,7 +820,7 @@ class PostgresStore:
 
     def delete_vectors(self, space: str, ids: Iterable[int] | None = None) -> int:
         """Delete the vectors of ``ids`` (every vector when None) in ``space``; returns how many."""
-        _check_space(space)
+        check_space(space)
         with self.connection() as conn:
             if ids is None:
                 return conn.execute("DELETE FROM embeddings WHERE space = %s", (space,)).rowcount
@@ -986,7 +863,7 @@ class PostgresStore:
         Returns whether it was created. Building locks writes to that space for its duration
         (tens of seconds at 44k vectors); later writes keep it up to date.
         """
-        _check_space(space)
+        check_space(space)
         for name, value, low, high in (("dim", dim, 1, MAX_HNSW_DIM), ("m", m, 2, 100)):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValidationError(f"HNSW {name} must be an integer in [{low}, {high}], got {value!r}")
@@ -1056,7 +933,4 @@ def _require_existing(conn: psycopg.Connection[Any], table: str, ids: set[int], 
     id_list = sorted(ids)
     query = sql.SQL("SELECT id FROM {} WHERE id = ANY(%s::bigint[])").format(sql.Identifier(table))
     present = {r[0] for r in conn.execute(query, (id_list,)).fetchall()}
-    missing = [i for i in id_list if i not in present]
-    if missing:
-        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-        raise ValidationError(f"{len(missing)} unknown {kind} id(s): {shown}; add the {kind}s first")
+    require_present(kind, id_list, present)

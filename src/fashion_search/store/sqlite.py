@@ -7,8 +7,6 @@ be shared by the API's worker threads.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,9 +20,27 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from fashion_search.domain import SPACES, Event, EventType, ImageStatus, Product, User
+from fashion_search.domain import Event, EventType, Product, User
 from fashion_search.errors import NotFoundError, StoreError, ValidationError
 from fashion_search.store.base import EmbeddingInfo, UpsertResult
+from fashion_search.store.rows import (
+    PRODUCT_COLUMNS,
+    attribute_updates,
+    check_batch_size,
+    check_ids,
+    check_page,
+    check_schema_version,
+    check_space,
+    check_vector_batch,
+    event_keys,
+    product_from_row,
+    product_values,
+    require_present,
+    require_unique,
+    single_vector_group,
+    user_from_row,
+    user_values,
+)
 
 SCHEMA_VERSION = 1
 """Version of the table layout this code reads and writes."""
@@ -101,7 +117,7 @@ _embeddings = sa.Table(
     sa.Index("ix_embeddings_space_model_dim", "space", "model", "dim"),
 )
 
-_PRODUCT_COLUMNS = [c.name for c in _products.columns]
+_USER_COLUMNS = ("id", "name", "segment", "description", "is_persona")
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,70 +133,6 @@ def _timestamp_text(value: datetime, what: str) -> str:
     return value.isoformat(timespec="microseconds")
 
 
-def _product_row(p: Product) -> dict[str, Any]:
-    if not isinstance(p, Product):
-        raise ValidationError(f"expected a Product, got {type(p).__name__}")
-    if isinstance(p.id, bool) or not isinstance(p.id, int):
-        raise ValidationError(f"product id must be an integer, got {p.id!r}")
-    if p.price is not None and not math.isfinite(p.price):
-        raise ValidationError(f"product {p.id}: price must be a finite number, got {p.price!r}")
-    attributes = dict(p.attributes)
-    for key, value in attributes.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise ValidationError(
-                f"product {p.id}: attributes must map strings to strings, got {key!r}: {value!r}"
-            )
-    try:
-        status = ImageStatus(p.image_status)
-    except ValueError:
-        raise ValidationError(f"product {p.id}: unknown image status {p.image_status!r}") from None
-    return {
-        "id": p.id,
-        "name": p.name,
-        "gender": p.gender,
-        "master_category": p.master_category,
-        "sub_category": p.sub_category,
-        "article_type": p.article_type,
-        "base_colour": p.base_colour,
-        "season": p.season,
-        "year": p.year,
-        "usage": p.usage,
-        "price": p.price,
-        "image_status": status.value,
-        "image_file": p.image_file,
-        "attributes": json.dumps(attributes, sort_keys=True, ensure_ascii=False),
-    }
-
-
-def _product_from_row(row: Mapping[Any, Any]) -> Product:
-    return Product(
-        id=row["id"],
-        name=row["name"],
-        gender=row["gender"],
-        master_category=row["master_category"],
-        sub_category=row["sub_category"],
-        article_type=row["article_type"],
-        base_colour=row["base_colour"],
-        season=row["season"],
-        year=row["year"],
-        usage=row["usage"],
-        price=row["price"],
-        image_status=ImageStatus(row["image_status"]),
-        image_file=row["image_file"],
-        attributes=json.loads(row["attributes"]),
-    )
-
-
-def _user_from_row(row: Mapping[Any, Any]) -> User:
-    return User(
-        id=row["id"],
-        name=row["name"],
-        segment=row["segment"],
-        description=row["description"],
-        is_persona=bool(row["is_persona"]),
-    )
-
-
 def _event_from_row(row: Mapping[Any, Any]) -> Event:
     return Event(
         user_id=row["user_id"],
@@ -190,32 +142,9 @@ def _event_from_row(row: Mapping[Any, Any]) -> Event:
     )
 
 
-def _check_ids(ids: Sequence[int], what: str) -> list[int]:
-    out: list[int] = []
-    for i in ids:
-        if isinstance(i, bool) or not isinstance(i, int | np.integer):
-            raise ValidationError(f"{what} ids must be integers, got {i!r}")
-        out.append(int(i))
-    return out
-
-
-def _check_space(space: str) -> None:
-    if space not in SPACES:
-        raise ValidationError(f"unknown vector space {space!r}; known spaces: {', '.join(SPACES)}")
-
-
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def _first_duplicate(ids: Sequence[int]) -> int | None:
-    seen: set[int] = set()
-    for i in ids:
-        if i in seen:
-            return i
-        seen.add(i)
-    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,11 +233,7 @@ class SqliteStore:
             existing = sa.inspect(conn).get_table_names()
             if "schema_version" in existing:
                 version = conn.execute(sa.select(sa.func.max(_schema_version.c.version))).scalar()
-                if version is not None and version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"store {self.path} has schema version {version} but this fashion-search "
-                        f"understands version {SCHEMA_VERSION}; upgrade fashion-search"
-                    )
+                check_schema_version(f"store {self.path}", version, SCHEMA_VERSION)
             _metadata.create_all(conn)
             if conn.execute(sa.select(sa.func.count()).select_from(_schema_version)).scalar() == 0:
                 conn.execute(sa.insert(_schema_version).values(version=SCHEMA_VERSION))
@@ -327,10 +252,8 @@ class SqliteStore:
 
     def upsert_products(self, products: Sequence[Product]) -> UpsertResult:
         """Insert new products and update changed ones, in one transaction; counts each kind."""
-        rows = [_product_row(p) for p in products]
-        dup = _first_duplicate([r["id"] for r in rows])
-        if dup is not None:
-            raise ValidationError(f"product id {dup} appears more than once in one upsert")
+        rows = [dict(zip(PRODUCT_COLUMNS, product_values(p), strict=True)) for p in products]
+        require_unique([r["id"] for r in rows], "product", "upsert")
         if not rows:
             return UpsertResult(0, 0, 0)
         inserted: list[dict[str, Any]] = []
@@ -352,38 +275,37 @@ class SqliteStore:
                 stmt = (
                     sa.update(_products)
                     .where(_products.c.id == sa.bindparam("b_id"))
-                    .values({c: sa.bindparam(f"b_{c}") for c in _PRODUCT_COLUMNS if c != "id"})
+                    .values({c: sa.bindparam(f"b_{c}") for c in PRODUCT_COLUMNS[1:]})
                 )
                 conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in updated])
         return UpsertResult(len(inserted), len(updated), len(rows) - len(inserted) - len(updated))
 
     def get_product(self, product_id: int) -> Product | None:
-        (pid,) = _check_ids([product_id], "product")
+        (pid,) = check_ids([product_id], "product")
         with self._read() as conn:
             row = conn.execute(sa.select(_products).where(_products.c.id == pid)).mappings().first()
-        return None if row is None else _product_from_row(row)
+        return None if row is None else product_from_row(row)
 
     def get_products(self, ids: Sequence[int]) -> list[Product]:
         """The products with these ids, in the order asked; unknown ids are left out."""
-        wanted = _check_ids(ids, "product")
+        wanted = check_ids(ids, "product")
         found: dict[int, Product] = {}
         with self._read() as conn:
             for chunk in _chunks(list(dict.fromkeys(wanted))):
                 for row in conn.execute(sa.select(_products).where(_products.c.id.in_(chunk))).mappings():
-                    found[row["id"]] = _product_from_row(row)
+                    found[row["id"]] = product_from_row(row)
         return [found[i] for i in wanted if i in found]
 
     def iter_products(self, batch_size: int = 1000) -> Iterator[list[Product]]:
         """All products in id order, in lists of at most ``batch_size``."""
-        if batch_size < 1:
-            raise ValidationError(f"batch_size must be at least 1, got {batch_size}")
+        check_batch_size(batch_size)
         last: int | None = None
         while True:
             stmt = sa.select(_products).order_by(_products.c.id).limit(batch_size)
             if last is not None:
                 stmt = stmt.where(_products.c.id > last)
             with self._read() as conn:
-                batch = [_product_from_row(r) for r in conn.execute(stmt).mappings()]
+                batch = [product_from_row(r) for r in conn.execute(stmt).mappings()]
             if not batch:
                 return
             yield batch
@@ -395,14 +317,7 @@ class SqliteStore:
 
     def update_attributes(self, attributes: dict[int, dict[str, str]]) -> None:
         """Replace the visual attributes of existing products (one transaction)."""
-        params: list[dict[str, Any]] = []
-        for pid, attrs in attributes.items():
-            (pid,) = _check_ids([pid], "product")
-            if not all(isinstance(k, str) and isinstance(v, str) for k, v in attrs.items()):
-                raise ValidationError(f"product {pid}: attributes must map strings to strings")
-            params.append(
-                {"b_id": pid, "b_attributes": json.dumps(attrs, sort_keys=True, ensure_ascii=False)}
-            )
+        params = [{"b_id": pid, "b_attributes": text} for pid, text in attribute_updates(attributes)]
         if not params:
             return
         with self._write() as conn:
@@ -424,61 +339,38 @@ class SqliteStore:
     # -- users and events ---------------------------------------------------------------------
 
     def upsert_users(self, users: Sequence[User]) -> None:
-        rows: list[dict[str, Any]] = []
-        for u in users:
-            if not isinstance(u, User):
-                raise ValidationError(f"expected a User, got {type(u).__name__}")
-            (uid,) = _check_ids([u.id], "user")
-            rows.append(
-                {
-                    "id": uid,
-                    "name": u.name,
-                    "segment": u.segment,
-                    "description": u.description,
-                    "is_persona": bool(u.is_persona),
-                }
-            )
-        dup = _first_duplicate([r["id"] for r in rows])
-        if dup is not None:
-            raise ValidationError(f"user id {dup} appears more than once in one upsert")
+        rows: list[dict[str, Any]] = [dict(zip(_USER_COLUMNS, user_values(u), strict=True)) for u in users]
+        require_unique([r["id"] for r in rows], "user", "upsert")
         if not rows:
             return
         stmt = sqlite_insert(_users)
         stmt = stmt.on_conflict_do_update(
             index_elements=[_users.c.id],
-            set_={c: stmt.excluded[c] for c in ("name", "segment", "description", "is_persona")},
+            set_={c: stmt.excluded[c] for c in _USER_COLUMNS[1:]},
         )
         with self._write() as conn:
             conn.execute(stmt, rows)
 
     def get_user(self, user_id: int) -> User | None:
-        (uid,) = _check_ids([user_id], "user")
+        (uid,) = check_ids([user_id], "user")
         with self._read() as conn:
             row = conn.execute(sa.select(_users).where(_users.c.id == uid)).mappings().first()
-        return None if row is None else _user_from_row(row)
+        return None if row is None else user_from_row(row)
 
     def list_users(self, personas_only: bool = False, limit: int = 100, offset: int = 0) -> list[User]:
         """Users in id order; ``personas_only`` keeps the hand-written personas."""
-        if limit < 0 or offset < 0:
-            raise ValidationError(f"limit and offset must not be negative, got {limit} and {offset}")
+        check_page(limit, offset)
         stmt = sa.select(_users).order_by(_users.c.id).limit(limit).offset(offset)
         if personas_only:
             stmt = stmt.where(_users.c.is_persona.is_(True))
         with self._read() as conn:
-            return [_user_from_row(r) for r in conn.execute(stmt).mappings()]
+            return [user_from_row(r) for r in conn.execute(stmt).mappings()]
 
     def add_events(self, events: Sequence[Event]) -> int:
         """Append events (one transaction); returns how many were added."""
         rows: list[dict[str, Any]] = []
         for e in events:
-            if not isinstance(e, Event):
-                raise ValidationError(f"expected an Event, got {type(e).__name__}")
-            try:
-                kind = EventType(e.type)
-            except ValueError:
-                raise ValidationError(f"unknown event type {e.type!r}") from None
-            (uid,) = _check_ids([e.user_id], "user")
-            (pid,) = _check_ids([e.product_id], "product")
+            uid, pid, kind = event_keys(e)
             rows.append(
                 {
                     "user_id": uid,
@@ -497,15 +389,14 @@ class SqliteStore:
 
     def events_for_user(self, user_id: int) -> list[Event]:
         """One user's events, oldest first (insertion order among equal timestamps)."""
-        (uid,) = _check_ids([user_id], "user")
+        (uid,) = check_ids([user_id], "user")
         stmt = sa.select(_events).where(_events.c.user_id == uid).order_by(_events.c.timestamp, _events.c.id)
         with self._read() as conn:
             return [_event_from_row(r) for r in conn.execute(stmt).mappings()]
 
     def iter_events(self, batch_size: int = 10_000) -> Iterator[list[Event]]:
         """All events in insertion order, in lists of at most ``batch_size``."""
-        if batch_size < 1:
-            raise ValidationError(f"batch_size must be at least 1, got {batch_size}")
+        check_batch_size(batch_size)
         last = 0
         while True:
             stmt = sa.select(_events).where(_events.c.id > last).order_by(_events.c.id).limit(batch_size)
@@ -531,30 +422,8 @@ class SqliteStore:
         content_hashes: Sequence[str],
     ) -> None:
         """Add or replace the vectors of ``ids`` in ``space``: the batch lands whole or not at all."""
-        _check_space(space)
-        if not isinstance(model, str) or not model:
-            raise ValidationError(f"model name must be a non-empty string, got {model!r}")
-        pids = _check_ids(ids, "product")
-        arr = np.asarray(vectors)
-        if arr.ndim != 2 or arr.shape[0] != len(pids) or arr.shape[1] < 1:
-            raise ValidationError(
-                f"vectors must have shape ({len(pids)}, dim) to match {len(pids)} ids, got {arr.shape}"
-            )
-        if not np.issubdtype(arr.dtype, np.number):
-            raise ValidationError(f"vectors must be numeric, got dtype {arr.dtype}")
-        arr = np.ascontiguousarray(arr, dtype=_VECTOR_DTYPE)
-        if not np.isfinite(arr).all():
-            bad = pids[int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])]
-            raise ValidationError(f"vector of product {bad} in space {space!r} has non-finite values")
-        if len(content_hashes) != len(pids):
-            raise ValidationError(
-                f"got {len(content_hashes)} content hashes for {len(pids)} ids; give one per id"
-            )
-        if not all(isinstance(h, str) for h in content_hashes):
-            raise ValidationError("content hashes must be strings")
-        dup = _first_duplicate(pids)
-        if dup is not None:
-            raise ValidationError(f"product id {dup} appears more than once in one put_vectors call")
+        pids, arr = check_vector_batch(space, model, ids, vectors, content_hashes)
+        arr = arr.astype(_VECTOR_DTYPE, copy=False)
         if not pids:
             return
         dim = int(arr.shape[1])
@@ -596,7 +465,7 @@ class SqliteStore:
 
     def embedding_info(self, space: str) -> dict[int, EmbeddingInfo]:
         """Model, dimension, content hash and time of every stored vector in ``space``."""
-        _check_space(space)
+        check_space(space)
         cols = [
             _embeddings.c.product_id,
             _embeddings.c.model,
@@ -617,7 +486,7 @@ class SqliteStore:
 
         With ``model=None`` the space must hold the vectors of a single model (else StoreError).
         """
-        _check_space(space)
+        check_space(space)
         where = [_embeddings.c.space == space]
         if model is not None:
             where.append(_embeddings.c.model == model)
@@ -627,15 +496,10 @@ class SqliteStore:
                 .where(*where)
                 .group_by(_embeddings.c.model, _embeddings.c.dim)
             ).all()
-            if not groups:
+            group = single_vector_group(space, [(m, d, n) for m, d, n in groups])
+            if group is None:
                 return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-            if len(groups) > 1:
-                found = ", ".join(f"{m} ({d}-d, {n} vectors)" for m, d, n in groups)
-                raise StoreError(
-                    f"space {space!r} holds vectors of several models: {found}; "
-                    "pass the model name, or re-embed the catalog with one model"
-                )
-            ((_, dim, n),) = groups
+            _, dim, n = group
             ids = np.empty(n, dtype=np.int64)
             out = np.empty((n, dim), dtype=np.float32)
             stmt = (
@@ -656,8 +520,8 @@ class SqliteStore:
 
     def get_vectors(self, space: str, ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored vectors of the given ids in ``space``; ids without a vector are left out."""
-        _check_space(space)
-        wanted = list(dict.fromkeys(_check_ids(ids, "product")))
+        check_space(space)
+        wanted = list(dict.fromkeys(check_ids(ids, "product")))
         out: dict[int, np.ndarray] = {}
         with self._read() as conn:
             for chunk in _chunks(wanted):
@@ -670,12 +534,12 @@ class SqliteStore:
 
     def delete_vectors(self, space: str, ids: Iterable[int] | None = None) -> int:
         """Delete the vectors of ``ids`` (every vector when None) in ``space``; returns how many."""
-        _check_space(space)
+        check_space(space)
         deleted = 0
         with self._write() as conn:
             if ids is None:
                 return int(conn.execute(sa.delete(_embeddings).where(_embeddings.c.space == space)).rowcount)
-            for chunk in _chunks(list(dict.fromkeys(_check_ids(list(ids), "product")))):
+            for chunk in _chunks(list(dict.fromkeys(check_ids(list(ids), "product")))):
                 result = conn.execute(
                     sa.delete(_embeddings).where(
                         _embeddings.c.space == space, _embeddings.c.product_id.in_(chunk)
@@ -693,7 +557,4 @@ class SqliteStore:
         id_list = sorted(ids)
         for chunk in _chunks(id_list):
             present.update(conn.execute(sa.select(table.c.id).where(table.c.id.in_(chunk))).scalars())
-        missing = [i for i in id_list if i not in present]
-        if missing:
-            shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-            raise ValidationError(f"{len(missing)} unknown {kind} id(s): {shown}; add the {kind}s first")
+        require_present(kind, id_list, present)
