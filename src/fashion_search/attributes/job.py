@@ -217,6 +217,50 @@ def _photos(products: Sequence[Product], images_dir: Path | None) -> dict[int, P
     }
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What both entry points need before tagging: photos, their inputs, the prompts, the tagger."""
+
+    photos: dict[int, Path]
+    inputs: PhotoInputs
+    bank: PromptBank
+    tagger: AttributeTagger
+    refitted: bool
+    timings: dict[str, float]
+    """``features`` and ``fit`` seconds (the prompt bank counts as fitting)."""
+
+
+def _prepare(
+    products: Sequence[Product],
+    embedder: Embedder,
+    images_dir: Path | None,
+    work_dir: Path,
+    *,
+    refit: bool,
+    seed: int,
+    target_precision: float,
+    progress: Progress | None,
+) -> _Prepared:
+    started = time.perf_counter()
+    photos = _photos(products, images_dir)
+    inputs = photo_inputs(embedder, sorted(photos.items()), Path(work_dir) / "features", progress=progress)
+    features_done = time.perf_counter()
+    bank = PromptBank(default_attributes(), embedder.embed_texts)
+    tagger, refitted = load_or_fit_tagger(
+        list(products),
+        embedder,
+        inputs,
+        work_dir,
+        refit=refit,
+        seed=seed,
+        target_precision=target_precision,
+        progress=progress,
+        bank=bank,
+    )
+    timings = {"features": features_done - started, "fit": time.perf_counter() - features_done}
+    return _Prepared(photos, inputs, bank, tagger, refitted, timings)
+
+
 def tag_products(
     products: Sequence[Product],
     embedder: Embedder,
@@ -235,25 +279,17 @@ def tag_products(
     for this embedding model and ``refit`` is false). The fit and the figures follow
     :mod:`~fashion_search.attributes.selection`; :meth:`TaggingResult.figures` gives them.
     """
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    photos = _photos(products, images_dir)
-    inputs = photo_inputs(embedder, sorted(photos.items()), Path(work_dir) / "features", progress=progress)
-    timings["features"] = time.perf_counter() - started
-    started = time.perf_counter()
-    bank = PromptBank(default_attributes(), embedder.embed_texts)
-    tagger, refitted = load_or_fit_tagger(
-        list(products),
+    prepared = _prepare(
+        products,
         embedder,
-        inputs,
+        images_dir,
         work_dir,
         refit=refit,
         seed=seed,
         target_precision=target_precision,
         progress=progress,
-        bank=bank,
     )
-    timings["fit"] = time.perf_counter() - started
+    tagger, inputs, bank, timings = prepared.tagger, prepared.inputs, prepared.bank, prepared.timings
     started = time.perf_counter()
     with_inputs = set(inputs.ids.tolist())
     kept = [p for p in products if p.id in with_inputs]
@@ -265,7 +301,7 @@ def tag_products(
         if progress is not None:
             progress("tagging", min(start + batch_size, len(kept)), len(kept))
     timings["tag"] = time.perf_counter() - started
-    return TaggingResult(tagger, tags, dict(inputs.failed), refitted, timings)
+    return TaggingResult(tagger, tags, dict(inputs.failed), prepared.refitted, timings)
 
 
 def tag_catalog(
@@ -286,24 +322,19 @@ def tag_catalog(
     started = time.perf_counter()
     work_dir = Path(work_dir)
     products = [p for batch in store.iter_products() for p in batch]
-    photos = _photos(products, images_dir)
-    specs = default_attributes()
-    inputs = photo_inputs(embedder, sorted(photos.items()), work_dir / "features", progress=progress)
-    timings = {"features": time.perf_counter() - started}
-    bank = PromptBank(specs, embedder.embed_texts)
-    tagger, refitted = load_or_fit_tagger(
+    prepared = _prepare(
         products,
         embedder,
-        inputs,
+        images_dir,
         work_dir,
         refit=refit,
         seed=seed,
         target_precision=target_precision,
         progress=progress,
-        bank=bank,
     )
-    timings["fit"] = time.perf_counter() - started - timings["features"]
-    report = TagReport(tagger.version, refitted, products_seen=len(products), timings=timings)
+    photos, inputs, bank, tagger = prepared.photos, prepared.inputs, prepared.bank, prepared.tagger
+    specs, timings = bank.specs, prepared.timings
+    report = TagReport(tagger.version, prepared.refitted, products_seen=len(products), timings=timings)
     report.evaluation = {name: dict(c.evaluation) for name, c in tagger.choices.items()}
     report.figures = attribute_figures(tagger)
     report.failed = dict(inputs.failed)
