@@ -7,6 +7,11 @@ the core never knows about either. Messages say what was wrong and, where possib
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
+_Code = TypeVar("_Code")
+
 
 class FashionSearchError(Exception):
     """Base class of every deliberate error in fashion_search."""
@@ -82,3 +87,13 @@ class PipelineError(FashionSearchError):
 
 class IndexCorruptError(StoreError):
     """An index file on disk failed its integrity check; rebuild it with `fashion-search index`."""
+
+
+def code_for(
+    exc: FashionSearchError, codes: Mapping[type[FashionSearchError], _Code], default: _Code
+) -> _Code:
+    """The code an adapter's table gives ``exc``: the most specific listed class wins, else ``default``."""
+    for cls in type(exc).__mro__:
+        if cls in codes:
+            return codes[cls]
+    return default

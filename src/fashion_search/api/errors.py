@@ -29,10 +29,7 @@ HTTP_STATUS: dict[type[errors.FashionSearchError], int] = {
 
 
 def status_for(exc: errors.FashionSearchError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]
-    return 500
+    return errors.code_for(exc, HTTP_STATUS, 500)
 
 
 def error_response(status: int, detail: str) -> JSONResponse:

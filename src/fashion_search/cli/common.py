@@ -42,10 +42,7 @@ EXIT_CODES: dict[type[errors.FashionSearchError], int] = {
 
 
 def exit_code_for(exc: errors.FashionSearchError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 1
+    return errors.code_for(exc, EXIT_CODES, 1)
 
 
 def console() -> Console:
