@@ -336,3 +336,11 @@ def price_tier(price: float | None) -> str | None:
         if price < bound:
             return tier
     return "luxury"
+
+
+def money(amount: float) -> str:
+    """A price as shoppers read it in sentences (reasons, answers): ``$34.99``, ``$35`` when whole.
+
+    Catalog prices are US dollars, as the storefront shows them.
+    """
+    return f"${amount:.0f}" if float(amount).is_integer() else f"${amount:.2f}"

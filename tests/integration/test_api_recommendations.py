@@ -100,7 +100,7 @@ def test_budget_and_restrictions_hold_for_every_result(
             p = built.services.products()[item["product"]["id"]]
             if "max_price" in params:
                 assert p.price is not None and p.price <= params["max_price"]
-                assert f"within your budget of {params['max_price']}" in item["reason"]
+                assert f"within your budget of ${params['max_price']}" in item["reason"]
             if "min_price" in params:
                 assert p.price is not None and p.price >= params["min_price"]
             if "restrict_category" in params:
@@ -144,7 +144,8 @@ def test_a_shopper_without_history_gets_popular_products(client: TestClient, bui
     weights = [popularity.weight(i) for i in ids(body)]
     assert all(w > 0 for w in weights)
     assert all(
-        item["reason"] == "Popular with shoppers right now, within your budget of 40" for item in body["data"]
+        item["reason"] == "Popular with shoppers right now, within your budget of $40"
+        for item in body["data"]
     )
     assert all(item["product"]["price"] <= 40 for item in body["data"])
     cheap_popular = [

@@ -136,7 +136,7 @@ class ResultPublic(BaseModel):
     product: ProductPublic
     score: float
     breakdown: BreakdownPublic
-    reason: str = Field(examples=["In your favourite colour Black, within your budget of 50"])
+    reason: str = Field(examples=["In your favourite colour Black, within your budget of $50"])
     signals: dict[str, Signal] = Field(
         default_factory=dict,
         description="evidence behind the score: cosine, vector_rank, keyword_rank, keyword_score, source",

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from fashion_search.domain import Condition, Filter, Hit, Op, Product, condition
+from fashion_search.domain import Condition, Filter, Hit, Op, Product, condition, money
 from fashion_search.errors import ValidationError
 from fashion_search.outfit.colours import harmony
 from fashion_search.outfit.rules import (
@@ -179,10 +179,6 @@ def role_filter(role: Role, anchor: Product, max_price: float | None, strict_usa
     return Filter(tuple(conditions))
 
 
-def _money(amount: float) -> str:
-    return f"{amount:.0f}" if float(amount).is_integer() else f"{amount:.2f}"
-
-
 def _reason(anchor: Product, item: Product, profile: StyleProfile | None, max_price: float | None) -> str:
     parts = [harmony(anchor.base_colour, item.base_colour).reason]
     if item.usage and anchor.usage:
@@ -195,7 +191,7 @@ def _reason(anchor: Product, item: Product, profile: StyleProfile | None, max_pr
     elif item.season and item.season == anchor.season:
         parts.append(f"for {item.season}")
     if max_price is not None:
-        parts.append(f"within your budget of {_money(max_price)}")
+        parts.append(f"within your budget of {money(max_price)}")
     sentence = ", ".join(parts)
     return sentence[:1].upper() + sentence[1:]
 

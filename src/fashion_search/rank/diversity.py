@@ -28,7 +28,12 @@ def _check_lambda(lam: float) -> None:
         raise ValidationError(f"MMR lambda must be a number between 0 and 1, got {lam!r}")
 
 
-def _unit_rows(vectors: Sequence[np.ndarray | None]) -> np.ndarray:
+def _unit_rows(vectors: Sequence[np.ndarray | None] | np.ndarray) -> np.ndarray:
+    if isinstance(vectors, np.ndarray) and vectors.ndim == 2:
+        # Rows of zeros (no vector) stay zero: similar to nothing, as a missing vector is.
+        stacked = vectors.astype(np.float32, copy=False)
+        norms = np.linalg.norm(stacked, axis=1, keepdims=True)
+        return np.divide(stacked, norms, out=np.zeros_like(stacked), where=norms > 0)
     present = [i for i, v in enumerate(vectors) if v is not None]
     if not present:
         return np.zeros((len(vectors), 1), dtype=np.float32)
@@ -63,7 +68,7 @@ def mmr_order(
         return []
     spread = float(rel.max() - rel.min())
     scaled = (rel - rel.min()) / spread if spread > 0 else np.zeros(n)
-    unit = _unit_rows(list(vectors))
+    unit = _unit_rows(vectors if isinstance(vectors, np.ndarray) else list(vectors))
     max_sim = np.full(n, -np.inf)
     picked: list[int] = []
     available = np.ones(n, dtype=bool)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from fashion_search.domain import Product
+from fashion_search.domain import Product, money
 from fashion_search.rank.scoring import Ranked
 from fashion_search.users.profiles import StyleProfile
 
@@ -30,36 +31,56 @@ FAVOURITE_TYPES = 3
 MAX_PERSONAL_REASONS = 2
 
 
-def _money(amount: float) -> str:
-    return f"{amount:.0f}" if float(amount).is_integer() else f"{amount:.2f}"
+@dataclass(frozen=True, slots=True)
+class _Taste:
+    """What the personal reasons read from a profile, worked out once per list of results."""
+
+    colours: frozenset[str]
+    types: frozenset[str]
+    usage: str | None
+    """The usage of most of the recent purchases."""
+    band: tuple[float, float] | None
+    purchases: tuple[tuple[int, str, np.ndarray, float], ...]
+    """Recent purchases with a vector: (id, name, vector, its norm), newest first."""
 
 
-def _lookalike(
-    item: Ranked,
-    profile: StyleProfile,
-    products: Mapping[int, Product],
-    vectors: Mapping[int, np.ndarray] | None,
-    threshold: float,
-) -> str | None:
-    if vectors is None or item.vector is None:
+def _taste(
+    profile: StyleProfile, products: Mapping[int, Product], vectors: Mapping[int, np.ndarray] | None
+) -> _Taste:
+    purchases = []
+    for pid in profile.recent_purchases if vectors is not None else ():
+        bought = products.get(pid)
+        vector = vectors.get(pid) if vectors is not None else None
+        if bought is None or vector is None:
+            continue
+        v = np.asarray(vector, dtype=np.float32).reshape(-1)
+        v_norm = float(np.linalg.norm(v))
+        if v_norm != 0:
+            purchases.append((pid, bought.name, v, v_norm))
+    usages = _purchased_usages(profile, products)
+    return _Taste(
+        colours=frozenset(profile.favourites("base_colour", FAVOURITE_COLOURS)),
+        types=frozenset(profile.favourites("article_type", FAVOURITE_TYPES)),
+        usage=usages[0] if usages else None,
+        band=profile.price_band,
+        purchases=tuple(purchases),
+    )
+
+
+def _lookalike(item: Ranked, taste: _Taste, threshold: float) -> str | None:
+    if not taste.purchases or item.vector is None:
         return None
     candidate = np.asarray(item.vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(candidate))
     if norm == 0:
         return None
     best_name, best_sim = None, threshold
-    for pid in profile.recent_purchases:
-        bought = products.get(pid)
-        vector = vectors.get(pid)
-        if pid == item.product.id or bought is None or vector is None:
-            continue
-        v = np.asarray(vector, dtype=np.float32).reshape(-1)
-        v_norm = float(np.linalg.norm(v))
-        if v_norm == 0 or v.shape != candidate.shape:
+    for pid, name, v, v_norm in taste.purchases:
+        if pid == item.product.id or v.shape != candidate.shape:
             continue
         sim = float(candidate @ v) / (norm * v_norm)
         if sim >= best_sim:
-            best_name, best_sim = bought.name, sim
+            best_name, best_sim = name, sim
     return None if best_name is None else f"looks like the {best_name} you bought"
 
 
@@ -71,21 +92,24 @@ def personal_reasons(
     similar_threshold: float = SIMILAR_TO_PURCHASE,
 ) -> list[str]:
     """Every personal reason that applies to ``item``, strongest first."""
+    return _personal_reasons(item, _taste(profile, products, vectors), similar_threshold)
+
+
+def _personal_reasons(item: Ranked, taste: _Taste, similar_threshold: float) -> list[str]:
     product = item.product
     reasons = []
-    lookalike = _lookalike(item, profile, products, vectors, similar_threshold)
+    lookalike = _lookalike(item, taste, similar_threshold)
     if lookalike:
         reasons.append(lookalike)
-    if product.base_colour and product.base_colour in profile.favourites("base_colour", FAVOURITE_COLOURS):
+    if product.base_colour and product.base_colour in taste.colours:
         reasons.append(f"in your favourite colour {product.base_colour}")
-    bought_usages = _purchased_usages(profile, products)
-    if product.usage and bought_usages and product.usage == bought_usages[0]:
+    if product.usage and taste.usage is not None and product.usage == taste.usage:
         reasons.append(f"a {product.usage} pick like your recent purchases")
-    if product.article_type and product.article_type in profile.favourites("article_type", FAVOURITE_TYPES):
+    if product.article_type and product.article_type in taste.types:
         reasons.append(f"one of your favourite {product.article_type}")
-    band = profile.price_band
+    band = taste.band
     if band is not None and product.price is not None and band[0] <= product.price <= band[1]:
-        reasons.append(f"in your usual price range of {_money(band[0])} to {_money(band[1])}")
+        reasons.append(f"in your usual price range of {money(band[0])} to {money(band[1])}")
     return reasons
 
 
@@ -115,9 +139,22 @@ def explain(
     as ``item.vector``); ``max_price`` is the budget the request gave; ``query`` / ``anchor`` describe
     what the results answer when no personal reason applies.
     """
+    taste = None if profile is None or profile.is_empty else _taste(profile, products, vectors)
+    return _explain(item, profile, taste, max_price, query, anchor, similar_threshold)
+
+
+def _explain(
+    item: Ranked,
+    profile: StyleProfile | None,
+    taste: _Taste | None,
+    max_price: float | None,
+    query: str | None,
+    anchor: Product | None,
+    similar_threshold: float,
+) -> str:
     parts: list[str] = []
-    if profile is not None and not profile.is_empty:
-        parts = personal_reasons(item, profile, products, vectors, similar_threshold)[:MAX_PERSONAL_REASONS]
+    if taste is not None:
+        parts = _personal_reasons(item, taste, similar_threshold)[:MAX_PERSONAL_REASONS]
     if not parts:
         if query:
             parts = [f'a close match for "{query}"']
@@ -128,7 +165,7 @@ def explain(
         else:
             parts = ["a close match for your search"]
     if max_price is not None and item.product.price is not None and item.product.price <= max_price:
-        parts.append(f"within your budget of {_money(max_price)}")
+        parts.append(f"within your budget of {money(max_price)}")
     sentence = ", ".join(parts)
     return sentence[:1].upper() + sentence[1:]
 
@@ -143,11 +180,12 @@ def explain_all(
     query: str | None = None,
     anchor: Product | None = None,
 ) -> list[Ranked]:
-    """``items`` with their ``reason`` filled in by :func:`explain`."""
+    """``items`` with their ``reason`` filled in by :func:`explain` (the profile read once for all)."""
+    taste = None if profile is None or profile.is_empty or not items else _taste(profile, products, vectors)
     return [
         dataclasses.replace(
             item,
-            reason=explain(item, profile, products, vectors, max_price=max_price, query=query, anchor=anchor),
+            reason=_explain(item, profile, taste, max_price, query, anchor, SIMILAR_TO_PURCHASE),
         )
         for item in items
     ]

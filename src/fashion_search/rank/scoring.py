@@ -219,6 +219,50 @@ def score(
     return ScoreBreakdown(visual=float(visual), user=user, attribute=attribute, final=final)
 
 
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """The score parts of a list of candidates, as aligned float64 arrays (see :func:`score_all`)."""
+
+    visual: np.ndarray
+    user: np.ndarray
+    attribute: np.ndarray
+    final: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.final.shape[0])
+
+    def breakdown(self, i: int) -> ScoreBreakdown:
+        return ScoreBreakdown(
+            visual=float(self.visual[i]),
+            user=float(self.user[i]),
+            attribute=float(self.attribute[i]),
+            final=float(self.final[i]),
+        )
+
+
+def score_all(
+    products: Sequence[Product],
+    visual: Sequence[float] | np.ndarray,
+    vectors: np.ndarray | Sequence[np.ndarray | None] | None,
+    profile: StyleProfile | None,
+    weights: Weights,
+) -> Scores:
+    """:func:`score` of every candidate at once: the same numbers, in array operations.
+
+    ``vectors`` are the candidates' vectors in the profile's space, aligned with ``products``: an
+    array (a row of zeros where a product has none) or a list with None for a missing one.
+    """
+    n = len(products)
+    vis = np.asarray(visual, dtype=np.float64).reshape(-1)
+    if vis.shape[0] != n:
+        raise ValidationError(f"got {vis.shape[0]} visual scores for {n} candidates")
+    user = _user_similarities(profile, vectors, n)
+    attribute = profile.affinities(products) if profile is not None else np.zeros(n, dtype=np.float64)
+    # Left to right, as score() adds the parts: the arrays round exactly as its Python floats do.
+    final = weights.visual * vis + weights.user * user + weights.attribute * attribute
+    return Scores(visual=vis, user=user, attribute=attribute, final=final)
+
+
 def rank(
     hits: Sequence[Hit],
     profile: StyleProfile | None = None,
@@ -235,35 +279,46 @@ def rank(
     weights = weights or Weights()
     allowed = (constraints or Constraints()).to_filter(profile)
     vecs = _vector_lookup(hits, vectors)
-    users = _user_similarities(profile, vecs)
-    ranked = []
-    for h, v, user in zip(hits, vecs, users, strict=True):
-        if not allowed.matches(h.product):
-            continue
-        attribute = profile.affinity(h.product) if profile is not None else 0.0
-        final = weights.visual * h.score + weights.user * user + weights.attribute * attribute
-        breakdown = ScoreBreakdown(visual=float(h.score), user=user, attribute=attribute, final=final)
-        ranked.append(Ranked(h.product, breakdown, v))
-    ranked.sort(key=lambda r: -r.breakdown.final)
-    return ranked
+    products = [h.product for h in hits]
+    parts = score_all(products, [h.score for h in hits], vecs, profile, weights)
+    final = parts.final.tolist()
+    keep = [i for i, p in enumerate(products) if not allowed or allowed.matches(p)]
+    keep.sort(key=lambda i: -final[i])
+    return [Ranked(products[i], parts.breakdown(i), vecs[i]) for i in keep]
 
 
-def _user_similarities(profile: StyleProfile | None, vectors: list[np.ndarray | None]) -> list[float]:
+def _user_similarities(
+    profile: StyleProfile | None, vectors: np.ndarray | Sequence[np.ndarray | None] | None, n: int
+) -> np.ndarray:
     """:meth:`StyleProfile.similarity` of every vector at once (one matrix product, not one per row)."""
-    if profile is None or profile.vector is None:
-        return [0.0] * len(vectors)
-    present = [i for i, v in enumerate(vectors) if v is not None]
-    out = [0.0] * len(vectors)
-    if not present:
+    out = np.zeros(n, dtype=np.float64)
+    if profile is None or profile.vector is None or vectors is None:
         return out
-    rows = np.stack([np.asarray(vectors[i], dtype=np.float32).reshape(-1) for i in present])
+    if isinstance(vectors, np.ndarray):
+        if vectors.ndim != 2 or vectors.shape[0] != n:
+            raise ValidationError(
+                f"vectors must be an array of shape (number of candidates, dim) = ({n}, dim), "
+                f"got {vectors.shape}"
+            )
+        # A row of zeros is how an index says "no vector for this id".
+        present = np.flatnonzero(np.any(vectors, axis=1))
+        if present.shape[0] == 0:
+            return out
+        rows = vectors if present.shape[0] == n else vectors[present]
+        rows = rows.astype(np.float32, copy=False)
+    else:
+        if len(vectors) != n:
+            raise ValidationError(f"got {len(vectors)} vectors for {n} candidates")
+        present = np.asarray([i for i, v in enumerate(vectors) if v is not None], dtype=np.int64)
+        if present.shape[0] == 0:
+            return out
+        rows = np.stack([np.asarray(vectors[i], dtype=np.float32).reshape(-1) for i in present.tolist()])
     if rows.shape[1] != profile.vector.shape[0]:
         raise ValidationError(
             f"vector has dimension {rows.shape[1]} but the profile of user {profile.user_id} "
             f"has dimension {profile.vector.shape[0]}"
         )
-    norms = np.linalg.norm(rows, axis=1)
-    dots = rows @ profile.vector
-    for i, dot, norm in zip(present, dots.tolist(), norms.tolist(), strict=True):
-        out[i] = 0.0 if norm == 0 else dot / norm
+    norms = np.linalg.norm(rows, axis=1).astype(np.float64)
+    dots = (rows @ profile.vector).astype(np.float64)
+    out[present] = np.divide(dots, norms, out=np.zeros_like(dots), where=norms != 0)
     return out

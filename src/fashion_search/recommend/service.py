@@ -42,13 +42,14 @@ from typing import Any
 
 import numpy as np
 
-from fashion_search.domain import Filter, Hit, Op, Product, condition
+from fashion_search.domain import Filter, Hit, Op, Product, condition, money
 from fashion_search.errors import ValidationError
 from fashion_search.index.base import CatalogIndex
+from fashion_search.index.exact import ExactIndex
 from fashion_search.index.filters import to_dict
-from fashion_search.rank.diversity import diversify
+from fashion_search.rank.diversity import diversify, mmr_order
 from fashion_search.rank.explain import explain_all
-from fashion_search.rank.scoring import Constraints, Ranked, ScoreBreakdown, Weights, rank
+from fashion_search.rank.scoring import Constraints, Ranked, ScoreBreakdown, Weights, score_all
 from fashion_search.search.results import ResultItem, ResultPage
 from fashion_search.settings import RankingSettings
 from fashion_search.users.profiles import StyleProfile
@@ -69,15 +70,19 @@ POPULAR_SCAN = 3000
 _PERSON_GENDERS = frozenset({"Men", "Women", "Boys", "Girls"})
 
 
-def _money(amount: float) -> str:
-    return f"{amount:.0f}" if float(amount).is_integer() else f"{amount:.2f}"
-
-
 def popularity_prior(weight: float, most: float) -> float:
     """``log(1 + weight) / log(1 + most)``: 0 for a product nobody touched, 1 for the most popular."""
     if weight <= 0 or most <= 0:
         return 0.0
     return min(1.0, math.log1p(weight) / math.log1p(most))
+
+
+def _member(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per entry of ``ids``: is it one of ``sorted_ids`` (ascending)? By binary search."""
+    if sorted_ids.shape[0] == 0 or ids.shape[0] == 0:
+        return np.zeros(ids.shape[0], dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.shape[0] - 1)
+    return np.asarray(sorted_ids[pos] == ids)
 
 
 def dominant_gender(profile: StyleProfile) -> str | None:
@@ -109,7 +114,7 @@ class RecommendationService:
         self.products = products
         self.ranking = ranking
         self.popularity_share = popularity_share
-        self._popular_types: tuple[int, dict[str, list[tuple[int, int]]]] | None = None
+        self._popular_types: tuple[int, dict[str, tuple[np.ndarray, np.ndarray]]] | None = None
 
     def recommend(
         self,
@@ -141,58 +146,48 @@ class RecommendationService:
         gender = None if "gender" in filt.fields() else dominant_gender(profile)
         if gender is not None:
             filt = filt.and_(Filter((condition("gender", Op.IN, [gender, "Unisex"]),)))
-        exclude = sorted(self.users.purchased(user_id))
-        hits: dict[int, Hit] = {}
-        source: dict[int, str] = {}
-        for h in self.index.search(PROFILE_SPACE, profile.vector, k=pool, where=filt, exclude_ids=exclude):
-            hits[h.product.id], source[h.product.id] = h, "profile"
+        exclude = np.fromiter(sorted(self.users.purchased(user_id)), dtype=np.int64)
         per_type = max(pool // (2 * FAVOURITE_TYPES), 10)
         favourite_types = profile.favourites("article_type", FAVOURITE_TYPES)
-        in_pool: dict[str | None, int] = {}
-        for h in hits.values():
-            in_pool[h.product.article_type] = in_pool.get(h.product.article_type, 0) + 1
-        for article_type in favourite_types:
-            if in_pool.get(article_type, 0) >= per_type:
-                # The pool already holds this type's per_type nearest (same filter, same order, same
-                # ties): the typed search would add nothing.
-                continue
-            typed = filt.and_(Filter((condition("article_type", Op.EQ, article_type),)))
-            for h in self.index.search(
-                PROFILE_SPACE, profile.vector, k=per_type, where=typed, exclude_ids=exclude
-            ):
+        pooled, typed = self._nearest(profile.vector, filt, pool, favourite_types, per_type, exclude)
+        hits: dict[int, Hit] = {}
+        source: dict[int, str] = {}
+        for h in pooled:
+            hits[h.product.id], source[h.product.id] = h, "profile"
+        for article_type, found in zip(favourite_types, typed, strict=True):
+            for h in found:
                 if h.product.id not in hits:
                     hits[h.product.id], source[h.product.id] = h, f"favourite {article_type}"
         if self.popularity_share > 0:
-            self._add_popular(hits, source, favourite_types, filt, set(exclude))
-        vectors = self.index.vectors(PROFILE_SPACE, list(hits))
+            self._add_popular(hits, source, favourite_types, filt, exclude)
+        ids = np.fromiter(hits, dtype=np.int64, count=len(hits))
+        products = [h.product for h in hits.values()]
+        vectors = self.index.vectors(PROFILE_SPACE, ids)
         similarity = self._taste_similarity(user_id, vectors)
-        most = max((w for _, w in self.users.popularity.top(1)), default=0.0)
-        # Popular *within the taste*: a product's prior counts as much as the shopper likes its type,
-        # so a best-seller of a category they never look at is not pushed at them.
-        prior = np.asarray(
-            [
-                popularity_prior(self.users.popularity.weight(pid), most)
-                * profile.preference("article_type", h.product.article_type)
-                for pid, h in hits.items()
-            ],
-            dtype=np.float64,
-        )
+        prior = self._prior(profile, ids, products)
         share = self.popularity_share
         visual = (1.0 - share) * similarity + share * prior
-        candidates = [Hit(h.product, float(v)) for h, v in zip(hits.values(), visual.tolist(), strict=True)]
-        evidence: dict[int, dict[str, float | int | str | None]] = {
-            pid: {
-                "source": source[pid],
-                "similarity": round(float(sim), 6),
-                "popularity": round(float(pr), 6),
-            }
-            for pid, sim, pr in zip(hits, similarity.tolist(), prior.tolist(), strict=True)
-        }
+        parts = score_all(products, visual, vectors, profile, weights)
+        allowed = constraints.to_filter(profile)
+        # The index applied these limits already; checked again so that none can slip through.
+        kept = [i for i, p in enumerate(products) if allowed.matches(p)] if allowed else range(len(products))
+        order = np.asarray(kept, dtype=np.int64)
+        # Best first, ties in candidate order (a stable sort), as rank() orders them.
+        order = order[np.argsort(-parts.final[order], kind="stable")]
+        picked = order[mmr_order(parts.final[order], vectors[order], offset + limit, lam)[offset:]]
         owned, owned_vectors = self._purchases(profile)
-        ranked = rank(candidates, profile, vectors=vectors, weights=weights, constraints=constraints)
-        page = diversify(ranked, offset + limit, lam)[offset:]
+        page = [
+            Ranked(products[i], parts.breakdown(i), vectors[i] if vectors[i].any() else None) for i in picked
+        ]
         explained = explain_all(page, profile, owned, owned_vectors, max_price=constraints.max_price)
-        items = [ResultItem.from_ranked(r, evidence[r.product.id]) for r in explained]
+        items = []
+        for i, r in zip(picked.tolist(), explained, strict=True):
+            evidence: dict[str, float | int | str | None] = {
+                "source": source[r.product.id],
+                "similarity": round(float(similarity[i]), 6),
+                "popularity": round(float(prior[i]), 6),
+            }
+            items.append(ResultItem.from_ranked(r, evidence))
         query: dict[str, Any] = {
             "user_id": user_id,
             "filters": to_dict(filt),
@@ -201,7 +196,64 @@ class RecommendationService:
             "constraints": constraints.to_dict(),
             "personalised": True,
         }
-        return ResultPage(items=items, total=len(ranked), offset=offset, query=query)
+        return ResultPage(items=items, total=len(order), offset=offset, query=query)
+
+    def _nearest(
+        self,
+        vector: np.ndarray,
+        where: Filter,
+        pool: int,
+        article_types: list[str],
+        per_type: int,
+        exclude: np.ndarray,
+    ) -> tuple[list[Hit], list[list[Hit]]]:
+        """The ``pool`` products nearest to ``vector`` that pass ``where``, and the ``per_type``
+        nearest of each of ``article_types`` that pass it.
+
+        An :class:`ExactIndex` answers all of them from one pass over the vectors; another index
+        searches per type only when the pool does not already hold that type's ``per_type``
+        nearest (same filter, order and ties: the typed search would add nothing).
+        """
+        typed_filters = [
+            where.and_(Filter((condition("article_type", Op.EQ, article_type),)))
+            for article_type in article_types
+        ]
+        if isinstance(self.index, ExactIndex):
+            queries: list[tuple[int, Filter | None]] = [(pool, where)]
+            queries += [(per_type, f) for f in typed_filters]
+            pooled, *typed = self.index.search_many(PROFILE_SPACE, vector, queries, exclude_ids=exclude)
+            return pooled, typed
+        pooled = self.index.search(PROFILE_SPACE, vector, k=pool, where=where, exclude_ids=exclude)
+        in_pool: dict[str | None, int] = {}
+        for h in pooled:
+            in_pool[h.product.article_type] = in_pool.get(h.product.article_type, 0) + 1
+        typed = [
+            []
+            if in_pool.get(article_type, 0) >= per_type
+            else self.index.search(PROFILE_SPACE, vector, k=per_type, where=f, exclude_ids=exclude)
+            for article_type, f in zip(article_types, typed_filters, strict=True)
+        ]
+        return pooled, typed
+
+    def _prior(self, profile: StyleProfile, ids: np.ndarray, products: list[Product]) -> np.ndarray:
+        """Per candidate, its popularity prior times the shopper's liking for its article type.
+
+        Popular *within the taste*: a best-seller of a category they never look at is not pushed at them.
+        """
+        popularity = self.users.popularity
+        most = max((w for _, w in popularity.top(1)), default=0.0)
+        priors: dict[float, float] = {}
+        liking: dict[str | None, float] = {}
+        out = []
+        for weight, product in zip(popularity.weights(ids.tolist()), products, strict=True):
+            prior = priors.get(weight)
+            if prior is None:
+                prior = priors[weight] = popularity_prior(weight, most)
+            like = liking.get(product.article_type)
+            if like is None:
+                like = liking[product.article_type] = profile.preference("article_type", product.article_type)
+            out.append(prior * like)
+        return np.asarray(out, dtype=np.float64)
 
     def _add_popular(
         self,
@@ -209,43 +261,52 @@ class RecommendationService:
         source: dict[int, str],
         article_types: list[str],
         where: Filter,
-        exclude: set[int],
+        exclude: np.ndarray,
     ) -> None:
         """Add the most popular products of each of ``article_types`` that pass ``where``.
 
         Per type, the first ``POPULAR_PER_TYPE`` products of the catalog's ``POPULAR_SCAN`` most
-        popular that pass; they join the candidates in popularity order.
+        popular that pass and were not bought (``exclude``, ascending ids); they join the
+        candidates in popularity order.
         """
         by_type = self._popular_by_type()
+        matching = self.index.matching_ids(where) if where else None
         chosen: list[tuple[int, int]] = []
         for article_type in dict.fromkeys(article_types):
-            left = POPULAR_PER_TYPE
-            for position, pid in by_type.get(article_type, ()):
-                if left == 0:
-                    break
-                product = self.products.get(pid)
-                if product is None or pid in exclude or not where.matches(product):
-                    continue
-                left -= 1
-                chosen.append((position, pid))
+            group = by_type.get(article_type)
+            if group is None:
+                continue
+            positions, pids = group
+            ok = ~_member(exclude, pids)
+            if matching is not None:
+                ok &= _member(matching, pids)
+            take = np.flatnonzero(ok)[:POPULAR_PER_TYPE]
+            chosen += zip(positions[take].tolist(), pids[take].tolist(), strict=True)
         for _, pid in sorted(chosen):
             if pid not in hits:
                 product = self.products[pid]
                 hits[pid], source[pid] = Hit(product, 0.0), f"popular {product.article_type}"
 
-    def _popular_by_type(self) -> dict[str, list[tuple[int, int]]]:
-        """The ``POPULAR_SCAN`` most popular products grouped by article type, as (rank, id) pairs,
-        rebuilt only when events have moved the counts since the last call."""
+    def _popular_by_type(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The ``POPULAR_SCAN`` most popular products grouped by article type, as arrays of their
+        ranks and ids, rebuilt only when events have moved the counts since the last call."""
         popularity = self.users.popularity
         generation = popularity.generation
         cached = self._popular_types
         if cached is not None and cached[0] == generation:
             return cached[1]
-        by_type: dict[str, list[tuple[int, int]]] = {}
+        grouped: dict[str, list[tuple[int, int]]] = {}
         for position, (pid, _) in enumerate(popularity.top(POPULAR_SCAN)):
             product = self.products.get(pid)
             if product is not None and product.article_type:
-                by_type.setdefault(product.article_type, []).append((position, pid))
+                grouped.setdefault(product.article_type, []).append((position, pid))
+        by_type = {
+            t: (
+                np.asarray([r for r, _ in pairs], dtype=np.int64),
+                np.asarray([p for _, p in pairs], dtype=np.int64),
+            )
+            for t, pairs in grouped.items()
+        }
         self._popular_types = (generation, by_type)
         return by_type
 
@@ -313,7 +374,7 @@ class RecommendationService:
             popular = weight.get(r.product.id, 0.0) > 0
             reason = "Popular with shoppers right now" if popular else "New in the catalog"
             if constraints.max_price is not None and r.product.price is not None:
-                reason += f", within your budget of {_money(constraints.max_price)}"
+                reason += f", within your budget of {money(constraints.max_price)}"
             signals: dict[str, float | int | str | None] = {
                 "source": "popular" if popular else "newest",
                 "popularity": round(weight.get(r.product.id, 0.0), 3),

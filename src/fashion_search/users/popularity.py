@@ -43,6 +43,12 @@ class Popularity:
         with self._lock:
             return self._weight.get(product_id, 0.0)
 
+    def weights(self, product_ids: Iterable[int]) -> list[float]:
+        """:meth:`weight` of each of ``product_ids``, read under one lock."""
+        with self._lock:
+            get = self._weight.get
+            return [get(pid, 0.0) for pid in product_ids]
+
     def top(self, n: int, accept: Callable[[int], bool] | None = None) -> list[tuple[int, float]]:
         """The ``n`` most popular products that ``accept`` (default: all), most popular first, ties by id."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:

@@ -149,6 +149,33 @@ class StyleProfile:
             + w["gender"] * self.preference("gender", product.gender)
         )
 
+    def affinities(self, products: Sequence[Product]) -> np.ndarray:
+        """:meth:`affinity` of every product (float64, the same values); each value looked up once."""
+        out = np.zeros(len(products), dtype=np.float64)
+        if self.is_empty or not products:
+            return out
+        w = AFFINITY_WEIGHTS
+        fits: dict[float | None, float] = {}
+        prices = [
+            fits[p.price] if p.price in fits else fits.setdefault(p.price, self.price_fit(p.price))
+            for p in products
+        ]
+        # The same sum, in the same order, as affinity(): float64 arrays round as Python floats do.
+        out += w["article_type"] * self._preferences("article_type", [p.article_type for p in products])
+        out += w["base_colour"] * self._preferences("base_colour", [p.base_colour for p in products])
+        out += w["price"] * np.asarray(prices, dtype=np.float64)
+        out += w["usage"] * self._preferences("usage", [p.usage for p in products])
+        out += w["gender"] * self._preferences("gender", [p.gender for p in products])
+        return out
+
+    def _preferences(self, field_name: str, values: list[str | None]) -> np.ndarray:
+        """:meth:`preference` of each of ``values`` (float64)."""
+        prefs = self.preferences.get(field_name)
+        if not prefs:
+            return np.zeros(len(values), dtype=np.float64)
+        weights = np.asarray([prefs.get(v, 0.0) if v is not None else 0.0 for v in values], dtype=np.float64)
+        return weights / self._peaks[field_name]
+
     def similarity(self, vector: np.ndarray | None) -> float:
         """Cosine similarity between the profile vector and ``vector`` (0 when either is missing)."""
         if self.vector is None or vector is None:

@@ -86,7 +86,7 @@ def test_every_outfit_item_is_complementary_compatible_and_within_budget() -> No
             assert item.product.sub_category != anchor.sub_category
             assert item.product.price is not None and item.product.price <= 80
             assert item.product.id != anchor.id and item.product.id not in seen
-            assert item.reason.endswith("within your budget of 80")
+            assert item.reason.endswith("within your budget of $80")
             seen.add(item.product.id)
             checked += 1
         assert all(len(items) <= 3 for items in outfit.roles.values())

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from fashion_search.domain import Event, EventType, Hit, Product
+from fashion_search.domain import Event, EventType, Hit, Product, money
 from fashion_search.rank import explain, explain_all, rank
 from fashion_search.users import build_profile
 
@@ -95,8 +95,18 @@ def test_favourite_colour_is_named() -> None:
 def test_usage_pick_and_budget() -> None:
     reason = reason_for(FORMAL_PICK, max_price=600)
     assert reason.startswith("A Formal pick like your recent purchases")
-    assert reason.endswith("within your budget of 600")
-    assert "within your budget of 49.50" in reason_for(RED_CAP, max_price=49.5)
+    assert reason.endswith("within your budget of $600")
+    assert "within your budget of $49.50" in reason_for(RED_CAP, max_price=49.5)
+
+
+def test_amounts_read_in_dollars_as_the_storefront_shows_prices() -> None:
+    # Bought at 60, 40, 35 and 90 (three each): the weighted p25-p75 band is 35 to 60.
+    in_band = Product(30, "Biba Kurta", gender="Men", article_type="Kurtas", usage="Ethnic", price=50.0)
+    assert reason_for(in_band) == "In your usual price range of $35 to $60"
+    assert reason_for(in_band, max_price=54.99) == (
+        "In your usual price range of $35 to $60, within your budget of $54.99"
+    )
+    assert money(35.0) == "$35" and money(49.5) == "$49.50" and money(0) == "$0"
 
 
 def test_without_a_profile_the_query_is_the_reason() -> None:
@@ -113,3 +123,7 @@ def test_explain_all_fills_every_reason() -> None:
     assert all(e.reason and e.reason[0].isupper() for e in explained)
     by_id = {e.product.id: e.reason for e in explained}
     assert "Puma Sneakers" in by_id[20] and "Black" in by_id[22]
+    # Reading the profile once for the list gives each item the reason explain() gives it alone.
+    assert [e.reason for e in explained] == [
+        explain(i, profile(), PRODUCTS, VECTORS, max_price=100) for i in items
+    ]

@@ -8,7 +8,8 @@ import pytest
 
 from fashion_search.domain import Event, EventType, Hit, Product
 from fashion_search.errors import ValidationError
-from fashion_search.rank import Constraints, Weights, rank
+from fashion_search.rank import Constraints, Weights, rank, score
+from fashion_search.rank.scoring import score_all
 from fashion_search.settings import Settings
 from fashion_search.users import build_profile, empty_profile
 
@@ -169,6 +170,32 @@ def test_constraints_validation() -> None:
         Constraints(restrict_category=True).to_filter(None)
     with pytest.raises(ValidationError, match="no events"):
         Constraints(restrict_price=True).to_filter(empty_profile(3))
+
+
+def test_score_all_gives_the_numbers_score_gives_one_by_one(world) -> None:  # type: ignore[no-untyped-def]
+    products, vectors = world
+    by_id = {p.id: p for p in products}
+    profile = build_profile(1, history(products, [1, 7, 13, 19, 2]), by_id, vectors)
+    candidates = products[:50]
+    visual = [0.9 - i / 70 for i in range(50)]
+    array = np.stack([vectors[p.id] for p in candidates])
+    array[[3, 17]] = 0.0  # no vector
+    weights = Weights(0.4, 0.35, 0.25)
+    parts = score_all(candidates, visual, array, profile, weights)
+    for i, p in enumerate(candidates):
+        one = score(p, visual[i], None if i in (3, 17) else array[i], profile, weights)
+        got = parts.breakdown(i)
+        assert got.attribute == one.attribute and got.visual == one.visual
+        # The cosines come from one matrix product here, one dot product there: float32 rounding.
+        assert got.user == pytest.approx(one.user, abs=1e-6) and got.final == pytest.approx(
+            one.final, abs=1e-6
+        )
+    listed = [None if i in (3, 17) else array[i] for i in range(50)]
+    assert score_all(candidates, visual, listed, profile, weights).final.tolist() == parts.final.tolist()
+    without = score_all(candidates, visual, array, None, weights)
+    assert without.final.tolist() == [0.4 * v for v in visual]
+    with pytest.raises(ValidationError, match="visual scores"):
+        score_all(candidates, visual[:3], array, profile, weights)
 
 
 def test_vectors_may_be_an_aligned_array(world) -> None:  # type: ignore[no-untyped-def]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from fashion_search.domain import Event, EventType, Product, User
+from fashion_search.domain import Event, EventType, Hit, Product, User
 from fashion_search.errors import ValidationError
 from fashion_search.index.exact import ExactIndex
+from fashion_search.rank.scoring import Constraints, Weights
 from fashion_search.recommend.service import RecommendationService, popularity_prior
 from fashion_search.settings import RankingSettings
 from fashion_search.store.sqlite import SqliteStore
@@ -137,25 +139,67 @@ def test_new_events_reach_the_popular_candidates(tmp_path: Path) -> None:
     assert popularity_of_37() > 0.0
 
 
+class OneByOne:
+    """An index that is not an ExactIndex (as PostgreSQL's is not): searched one query at a time."""
+
+    def __init__(self, inner: ExactIndex) -> None:
+        self.inner = inner
+        self.calls: list[object] = []
+
+    def search(self, *args: Any, **kwargs: Any) -> list[Hit]:
+        self.calls.append(kwargs.get("where"))
+        return self.inner.search(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def one_by_one(service: RecommendationService, index: ExactIndex) -> tuple[RecommendationService, OneByOne]:
+    wrapped = OneByOne(index)
+    other = RecommendationService(
+        wrapped,
+        service.users,
+        service.products,
+        service.ranking,
+        popularity_share=service.popularity_share,
+    )
+    return other, wrapped
+
+
 def test_typed_searches_run_only_when_the_pool_lacks_that_type(tmp_path: Path) -> None:
-    service, index = build(tmp_path, 0.5, pool=200)
-    calls: list[object] = []
-    search = index.search
-
-    def counting(*args: object, **kwargs: object) -> object:
-        calls.append(kwargs.get("where"))
-        return search(*args, **kwargs)  # type: ignore[arg-type]
-
-    index.search = counting  # type: ignore[method-assign,assignment]
+    wide_service, wide_index = build(tmp_path, 0.5, pool=200)
+    service, index = one_by_one(wide_service, wide_index)
     wide = service.recommend(1, limit=20, mmr_lambda=1.0)
     # A pool of 200 holds all 60 products: every favourite type is in it, one search suffices.
-    assert len(calls) == 1 and wide.total == 60
-    narrow, narrow_index = build(tmp_path / "narrow", 0.5, pool=10)
-    calls.clear()
-    search = narrow_index.search
-    narrow_index.search = counting  # type: ignore[method-assign,assignment]
+    assert len(index.calls) == 1 and wide.total == 60
+    narrow_service, narrow_index = build(tmp_path / "narrow", 0.5, pool=10)
+    narrow, index = one_by_one(narrow_service, narrow_index)
     narrow.recommend(1, limit=3, mmr_lambda=1.0)
     # The typed search for watches runs exactly when the pool's 10 nearest hold fewer than 10 of them.
     profile_vector = narrow.users.profile(1).vector
-    first = [h.product.article_type for h in search(PROFILE_SPACE, profile_vector, k=10)]  # type: ignore[arg-type]
-    assert len(calls) == 1 + (first.count("Watches") < 10)
+    first = [h.product.article_type for h in narrow_index.search(PROFILE_SPACE, profile_vector, k=10)]  # type: ignore[arg-type]
+    assert len(index.calls) == 1 + (first.count("Watches") < 10)
+
+
+@pytest.mark.parametrize("pool", [10, 200])
+@pytest.mark.parametrize("share", [0.0, 0.5])
+def test_one_scoring_pass_recommends_what_separate_searches_do(
+    tmp_path: Path, pool: int, share: float
+) -> None:
+    shared, index = build(tmp_path, share, pool=pool)
+    separate, wrapped = one_by_one(shared, index)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an ExactIndex answers a recommendation's searches from one scoring pass")
+
+    for kwargs in [
+        {"limit": 10},
+        {"limit": 5, "offset": 3, "mmr_lambda": 0.3},
+        {"limit": 20, "constraints": Constraints(max_price=50.0, restrict_category=True)},
+        {"limit": 8, "constraints": Constraints(restrict_color=True), "weights": Weights(0.2, 0.5, 0.3)},
+    ]:
+        index.search = refuse  # type: ignore[method-assign,assignment]
+        got = shared.recommend(1, **kwargs).to_dict()  # type: ignore[arg-type]
+        del index.search
+        assert got == separate.recommend(1, **kwargs).to_dict()  # type: ignore[arg-type]
+    assert wrapped.calls

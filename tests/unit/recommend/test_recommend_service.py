@@ -85,7 +85,7 @@ def test_constraints_hold_and_weights_apply(setup: tuple) -> None:
     assert page.items and all((i.product.price or 99) <= 60 for i in page.items)
     for item in page.items:
         assert item.score == pytest.approx(item.breakdown.attribute)
-        assert item.reason.endswith("within your budget of 60")
+        assert item.reason.endswith("within your budget of $60")
 
 
 def test_a_shopper_without_history_gets_popular_products_first(setup: tuple) -> None:

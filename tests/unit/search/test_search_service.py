@@ -105,7 +105,7 @@ def test_words_become_filters_and_explicit_ones_win(service: SearchService) -> N
     page = service.text("red dress under 60", k=50)
     assert all(i.product.base_colour == "Red" and i.product.article_type == "Dresses" for i in page.items)
     assert all((i.product.price or 0) < 60 for i in page.items)
-    assert all(i.reason.endswith("within your budget of 60") for i in page.items)
+    assert all(i.reason.endswith("within your budget of $60") for i in page.items)
     page = service.text("red dress", k=50, where=where(base_colour="Blue"))
     assert page.items and all(i.product.base_colour == "Blue" for i in page.items)
     assert page.query["filters"] == {"article_type": "Dresses", "base_colour": "Blue"}

@@ -122,6 +122,29 @@ def test_affinity_and_price_fit() -> None:
     assert p.price_fit(None) == 0.0
 
 
+def test_affinities_are_the_affinity_of_each_product() -> None:
+    p = build_profile(7, EVENTS, PRODUCTS, VECTORS)
+    others = [
+        Product(60 + i, "w", gender=g, article_type=t, base_colour=c, usage=u, price=price)
+        for i, (g, t, c, u, price) in enumerate(
+            [
+                ("Men", "Watches", "Black", "Casual", 50.0),
+                ("Girls", "Sarees", "Pink", None, 500.0),
+                (None, "Jeans", None, "Ethnic", None),
+                ("Women", None, "Black", "Casual", 7.5),
+                ("Men", "Watches", "Black", "Casual", 50.0),
+            ]
+        )
+    ]
+    candidates = list(PRODUCTS.values()) + others
+    got = p.affinities(candidates)
+    assert got.dtype == np.float64
+    # Exactly equal, not approximately: the parts are added in the same order.
+    assert got.tolist() == [p.affinity(c) for c in candidates]
+    assert empty_profile(3).affinities(candidates).tolist() == [0.0] * len(candidates)
+    assert p.affinities([]).shape == (0,)
+
+
 def test_similarity_checks_dimensions() -> None:
     p = build_profile(7, EVENTS, PRODUCTS, VECTORS)
     assert p.similarity(np.array([1.0, 1.0, 0.0])) == pytest.approx(1.0)
