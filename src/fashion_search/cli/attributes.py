@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from fashion_search.cli.common import (
     ConfigOption,
     DataDirOption,
+    ImagesOption,
     JsonOption,
     console,
-    err_console,
     handle_errors,
     images_dir_of,
+    open_services,
     print_json,
     settings_from,
+    stage_progress_bars,
 )
-
-
-@contextmanager
-def _stages(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar for the ``progress(stage, done, total)`` callback of the tagging job."""
-    if not enabled:
-        yield lambda stage, done, total: None
-        return
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err_console()) as bar:
-        task = bar.add_task("attributes", total=None)
-
-        def update(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
-        yield update
 
 
 def _pct(value: float | None) -> str:
@@ -93,14 +71,7 @@ def print_tag_report(data: dict[str, Any]) -> None:
 
 
 def attributes_command(
-    images: Annotated[
-        Path | None,
-        typer.Option(
-            "--images",
-            help="the catalog's image folder (default: images/ in the catalog_dir setting)",
-            show_default=False,
-        ),
-    ] = None,
+    images: ImagesOption = None,
     work_dir: Annotated[
         Path | None,
         typer.Option(
@@ -128,15 +99,13 @@ def attributes_command(
     as_json: JsonOption = False,
 ) -> None:
     """Tag material, pattern, formality, sleeves, neckline, fit, style and details from the photos."""
-    from fashion_search.app import build
     from fashion_search.attributes.job import tag_catalog
 
     with handle_errors():
         settings = settings_from(config, data_dir, model=model)
-        services = build(settings)
-        try:
+        with open_services(settings) as services:
             images_dir = images_dir_of(services, images)
-            with _stages(not as_json) as progress:
+            with stage_progress_bars(enabled=not as_json) as progress:
                 report = tag_catalog(
                     services.store,
                     services.embedder(),
@@ -147,8 +116,6 @@ def attributes_command(
                     target_precision=target_precision,
                     progress=progress,
                 )
-        finally:
-            services.close()
         data = report.to_dict()
         if as_json:
             print_json(data)

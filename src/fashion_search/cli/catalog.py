@@ -14,6 +14,7 @@ from fashion_search.cli.common import (
     JsonOption,
     console,
     handle_errors,
+    open_services,
     print_json,
     progress_bar,
     settings_from,
@@ -31,7 +32,6 @@ def ingest_command(
     show_rejected: Annotated[int, typer.Option(help="how many rejected rows to list")] = 20,
 ) -> None:
     """Ingest styles.csv + images/ into the store (idempotent: re-running upserts by id)."""
-    from fashion_search.app import build
     from fashion_search.catalog.ingest import ingest_catalog
 
     with handle_errors():
@@ -41,8 +41,7 @@ def ingest_command(
             images_dir = styles.parent / "images"
         if images_dir is None:
             console().print("no images folder given or found beside styles.csv: ingesting text only")
-        services = build(settings)
-        try:
+        with open_services(settings) as services:
             with progress_bar("ingest", enabled=not as_json) as progress:
                 report = ingest_catalog(
                     styles,
@@ -52,8 +51,6 @@ def ingest_command(
                     max_pixels=settings.api.max_image_pixels,
                     progress=progress,
                 )
-        finally:
-            services.close()
         if as_json:
             print_json(report.to_dict())
             return

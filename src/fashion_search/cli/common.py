@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from fashion_search import errors
 from fashion_search.settings import Settings, load_settings
@@ -29,6 +29,14 @@ DataDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+ImagesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--images",
+        help="the catalog's image folder (default: images/ in the catalog_dir setting)",
+        show_default=False,
+    ),
+]
 
 EXIT_CODES: dict[type[errors.FashionSearchError], int] = {
     errors.ConfigurationError: 3,
@@ -58,6 +66,18 @@ def settings_from(config: Path | None, data_dir: Path | None = None, **overrides
 
 
 @contextmanager
+def open_services(settings: Settings) -> Iterator[Services]:
+    """The services built from ``settings``, closed when the block ends (whatever happens)."""
+    from fashion_search.app import build
+
+    services = build(settings)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@contextmanager
 def handle_errors() -> Iterator[None]:
     """Turn library errors into one readable line on stderr and a documented exit code."""
     try:
@@ -67,24 +87,46 @@ def handle_errors() -> Iterator[None]:
         raise typer.Exit(exit_code_for(exc)) from None
 
 
-@contextmanager
-def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar exposed as the ``progress(done, total)`` callback the library takes."""
-    if not enabled:
-        yield lambda done, total: None
-        return
-    with Progress(
+def _bars() -> Progress:
+    """The one look of every progress bar (on stderr, so that --json output stays clean)."""
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=err_console(),
         transient=False,
-    ) as bar:
+    )
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar exposed as the ``progress(done, total)`` callback the library takes."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    with _bars() as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@contextmanager
+def stage_progress_bars(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """Progress bars for a ``progress(stage, done, total)`` callback: one bar per stage, each kept."""
+    if not enabled:
+        yield lambda stage, done, total: None
+        return
+    with _bars() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
 
         yield update
 

@@ -13,6 +13,7 @@ from fashion_search.cli.common import (
     DataDirOption,
     console,
     handle_errors,
+    open_services,
     progress_bar,
     settings_from,
 )
@@ -45,7 +46,6 @@ def demo_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Build a catalog, ingest, embed, index, create shoppers, run example searches, serve the API."""
-    from fashion_search.app import build
     from fashion_search.catalog.demo import generate_demo_catalog
     from fashion_search.catalog.ingest import ingest_catalog
     from fashion_search.cli.catalog import print_ingest_report
@@ -63,8 +63,7 @@ def demo_command(
             if not (catalog / "styles.csv").exists():
                 out.print(f"generating a demo catalog of {n_products} products in {catalog}")
                 generate_demo_catalog(catalog, n_products=n_products, seed=settings.seed)
-        services = build(settings)
-        try:
+        with open_services(settings) as services:
             with progress_bar("ingest") as progress:
                 report = ingest_catalog(
                     catalog / "styles.csv",
@@ -102,5 +101,3 @@ def demo_command(
                 run_server(settings, services)
             else:
                 out.print(f"serve it with: fashion-search serve --data-dir {settings.data_dir}")
-        finally:
-            services.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +10,7 @@ from rich.table import Table
 from fashion_search.cli.common import (
     ConfigOption,
     DataDirOption,
+    ImagesOption,
     JsonOption,
     console,
     handle_errors,
@@ -26,14 +26,7 @@ RUNNERS = ("local", "spark")
 
 
 def embed_command(
-    images: Annotated[
-        Path | None,
-        typer.Option(
-            "--images",
-            help="the catalog's image folder (default: images/ in the catalog_dir setting)",
-            show_default=False,
-        ),
-    ] = None,
+    images: ImagesOption = None,
     force: Annotated[bool, typer.Option("--force", help="re-embed every product, changed or not")] = False,
     batch_size: Annotated[
         int | None,

@@ -10,6 +10,7 @@ from fashion_search.cli.common import (
     JsonOption,
     console,
     handle_errors,
+    open_services,
     print_json,
     settings_from,
 )
@@ -20,11 +21,8 @@ def index_command(
     config: ConfigOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
 ) -> None:
     """(Re)build the index of the three spaces from the store and save it atomically."""
-    from fashion_search.app import build
-
     with handle_errors():
-        services = build(settings_from(config, data_dir))
-        try:
+        with open_services(settings_from(config, data_dir)) as services:
             started = time.perf_counter()
             index = services.rebuild_index()
             counts = {space: index.count(space) for space in SPACES}
@@ -35,8 +33,6 @@ def index_command(
                 "path": str(services.index_dir),
                 "seconds": round(time.perf_counter() - started, 2),
             }
-        finally:
-            services.close()
         if as_json:
             print_json(result)
         else:

@@ -14,6 +14,7 @@ from fashion_search.cli.common import (
     JsonOption,
     console,
     handle_errors,
+    open_services,
     print_json,
     settings_from,
 )
@@ -55,12 +56,10 @@ def export_command(
     as_json: JsonOption = False,
 ) -> None:
     """Export products, users, events and vectors as Parquet or Delta tables (Databricks column names)."""
-    from fashion_search.app import build
     from fashion_search.lakehouse import export_store
 
     with handle_errors():
-        services = build(settings_from(config, data_dir))
-        try:
+        with open_services(settings_from(config, data_dir)) as services:
             report = export_store(
                 services.store,
                 out_dir,
@@ -70,8 +69,6 @@ def export_command(
                 image_root=image_root,
                 model=model,
             )
-        finally:
-            services.close()
         _print(report.to_dict(), "exported", as_json)
 
 
@@ -88,15 +85,11 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import Parquet or Delta tables (ours, or Spark's with the documented columns) into the store."""
-    from fashion_search.app import build
     from fashion_search.lakehouse import import_store
 
     with handle_errors():
-        services = build(settings_from(config, data_dir))
-        try:
+        with open_services(settings_from(config, data_dir)) as services:
             report = import_store(services.store, in_dir, fmt, tables=_split(tables), image_root=image_root)
-        finally:
-            services.close()
         _print(report.to_dict(), "imported", as_json)
 
 

@@ -14,6 +14,7 @@ from fashion_search.cli.common import (
     JsonOption,
     console,
     handle_errors,
+    open_services,
     print_json,
     settings_from,
 )
@@ -40,17 +41,13 @@ def search_command(
     as_json: JsonOption = False,
 ) -> None:
     """Search the catalog by meaning and keywords; filters apply before top-k."""
-    from fashion_search.app import build
     from fashion_search.index.filters import parse_expressions
 
     with handle_errors():
-        services = build(settings_from(config, data_dir))
-        try:
+        with open_services(settings_from(config, data_dir)) as services:
             page = services.search().text(
                 text, k=k, where=parse_expressions(filters or []), space=space, user_id=user_id
             )
-        finally:
-            services.close()
         if as_json:
             print_json(page.to_dict())
             return

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fashion_search.cli.common import ConfigOption, DataDirOption, console, handle_errors, settings_from
+from fashion_search.cli.common import (
+    ConfigOption,
+    DataDirOption,
+    console,
+    handle_errors,
+    open_services,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from fashion_search.app import Services
@@ -54,15 +61,10 @@ def serve_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Serve the REST API (search, products, users, recommendations) for the catalog in the store."""
-    from fashion_search.app import build
-
     with handle_errors():
         settings = with_address(settings_from(config, data_dir), host, port)
-        services = build(settings)
-        try:
+        with open_services(settings) as services:
             run_server(settings, services)
-        finally:
-            services.close()
 
 
 def with_address(settings: Settings, host: str | None, port: int | None) -> Settings:
