@@ -13,6 +13,7 @@ from fashion_search.cli.common import (
     DataDirOption,
     ImagesOption,
     JsonOption,
+    ModelOption,
     console,
     handle_errors,
     images_dir_of,
@@ -91,9 +92,7 @@ def attributes_command(
             help="share of given values that must be right on the calibration photos",
         ),
     ] = 0.8,
-    model: Annotated[
-        str | None, typer.Option(help="model spec (default: settings, i.e. fashion-lite)")
-    ] = None,
+    model: ModelOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,

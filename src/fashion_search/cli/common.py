@@ -29,6 +29,10 @@ DataDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print the result as JSON")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="model spec (default: settings, i.e. fashion-lite)", show_default=False),
+]
 ImagesOption = Annotated[
     Path | None,
     typer.Option(

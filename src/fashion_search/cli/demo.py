@@ -11,6 +11,7 @@ import typer
 from fashion_search.cli.common import (
     ConfigOption,
     DataDirOption,
+    ModelOption,
     console,
     handle_errors,
     open_services,
@@ -34,9 +35,7 @@ def demo_command(
         typer.Option(help="your own catalog folder (styles.csv + images/); default: generate a demo catalog"),
     ] = None,
     n_products: Annotated[int, typer.Option(min=10, max=20_000, help="size of the generated catalog")] = 300,
-    model: Annotated[
-        str | None, typer.Option(help="model spec (default: settings, i.e. fashion-lite)")
-    ] = None,
+    model: ModelOption = None,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="serve the API after the example searches")
     ] = True,

@@ -12,6 +12,7 @@ from fashion_search.cli.common import (
     DataDirOption,
     ImagesOption,
     JsonOption,
+    ModelOption,
     console,
     handle_errors,
     images_dir_of,
@@ -66,9 +67,7 @@ def embed_command(
             show_default=False,
         ),
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="model spec (default: settings, i.e. fashion-lite)")
-    ] = None,
+    model: ModelOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,

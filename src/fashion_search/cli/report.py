@@ -11,6 +11,7 @@ from fashion_search.cli.common import (
     ConfigOption,
     DataDirOption,
     JsonOption,
+    ModelOption,
     console,
     err_console,
     handle_errors,
@@ -33,9 +34,7 @@ def report_command(
             show_default=False,
         ),
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="model spec (default: settings, i.e. fashion-lite)", show_default=False)
-    ] = None,
+    model: ModelOption = None,
     seed: Annotated[
         int | None, typer.Option(help="seed of prices, shoppers and splits (default: settings)")
     ] = None,
