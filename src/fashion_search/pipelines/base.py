@@ -14,6 +14,7 @@ Spark runner later) and every runner reuses the same mapper and writer:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -45,6 +46,19 @@ class Mapper(Protocol[BatchT_contra, ResultT_co]):
 
 MapperFactory = Callable[[], "Mapper[BatchT, ResultT]"]
 """A picklable callable that builds a mapper; runners call it on the worker, once per partition."""
+
+
+@contextmanager
+def partition_mapper(
+    mapper_factory: Callable[[], Mapper[BatchT, ResultT]],
+) -> Iterator[Mapper[BatchT, ResultT]]:
+    """The mapper of one partition, as every runner must handle it: built by the factory where the
+    partition runs, and closed when the partition ends or fails."""
+    mapper = mapper_factory()
+    try:
+        yield mapper
+    finally:
+        mapper.close()
 
 
 @runtime_checkable

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from fashion_search.pipelines.base import BatchT, Mapper, Reader, ResultT, RunStats, Writer
+from fashion_search.pipelines.base import BatchT, Mapper, Reader, ResultT, RunStats, Writer, partition_mapper
 
 
 class LocalRunner:
@@ -25,12 +25,9 @@ class LocalRunner:
         partitions = 0
         batches = 0
         for partition in reader.partitions():
-            mapper = mapper_factory()
-            try:
+            with partition_mapper(mapper_factory) as mapper:
                 for result in mapper.map_partition(partition):
                     writer.write(result)
                     batches += 1
-            finally:
-                mapper.close()
             partitions += 1
         return RunStats(partitions=partitions, batches=batches, seconds=time.perf_counter() - started)

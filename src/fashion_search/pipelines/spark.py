@@ -51,7 +51,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from fashion_search.errors import ConfigurationError, MissingDependencyError, PipelineError, ValidationError
-from fashion_search.pipelines.base import BatchT, Mapper, Reader, ResultT, RunStats, Writer
+from fashion_search.pipelines.base import BatchT, Mapper, Reader, ResultT, RunStats, Writer, partition_mapper
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -245,7 +245,6 @@ def _partition_function(
         import pandas as pd
 
         factory = pickle.loads(shipped)
-        mapper = factory()
         pending: deque[int] = deque()
 
         def batches() -> Iterator[Any]:
@@ -254,14 +253,12 @@ def _partition_function(
                     pending.append(int(seq))
                     yield pickle.loads(payload)
 
-        try:
+        with partition_mapper(factory) as mapper:
             for result in mapper.map_partition(batches()):
                 # A mapper may read ahead; results still come one per batch, in order.
                 seq = pending.popleft()
                 yield pd.DataFrame(
                     {"seq": [seq], "payload": [pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)]}
                 )
-        finally:
-            mapper.close()
 
     return run_partition
