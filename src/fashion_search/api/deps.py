@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Form, Query, Request
 
 from fashion_search.app import Services
 from fashion_search.domain import Filter
@@ -117,3 +117,31 @@ def weights_from(
 ) -> Weights:
     """The server's default weights with the request's overrides."""
     return Weights.from_settings(settings).override(visual=visual, user=user, attribute=attribute)
+
+
+WeightQuery = Annotated[float | None, Query(ge=0.0, le=1.0)]
+WeightForm = Annotated[float | None, Form(ge=0.0, le=1.0)]
+
+
+def query_weights(
+    settings: SettingsDep,
+    w_visual: WeightQuery = None,
+    w_user: WeightQuery = None,
+    w_attribute: WeightQuery = None,
+) -> Weights:
+    """Ranking weights overridden by ``w_visual`` / ``w_user`` / ``w_attribute`` query parameters."""
+    return weights_from(settings, w_visual, w_user, w_attribute)
+
+
+def form_weights(
+    settings: SettingsDep,
+    w_visual: WeightForm = None,
+    w_user: WeightForm = None,
+    w_attribute: WeightForm = None,
+) -> Weights:
+    """The same overrides sent as fields of a multipart form (the photo searches)."""
+    return weights_from(settings, w_visual, w_user, w_attribute)
+
+
+QueryWeightsDep = Annotated[Weights, Depends(query_weights)]
+FormWeightsDep = Annotated[Weights, Depends(form_weights)]

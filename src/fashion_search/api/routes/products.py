@@ -12,10 +12,9 @@ from fashion_search.api.deps import (
     BrowserDep,
     ExpressionFilterDep,
     OutfitsDep,
+    QueryWeightsDep,
     SearchDep,
     ServicesDep,
-    SettingsDep,
-    weights_from,
 )
 from fashion_search.api.schemas import (
     ErrorPublic,
@@ -40,7 +39,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 ProductId = Annotated[int, Path(description="the product's id", examples=[15970])]
 ValuesQuery = Annotated[list[str] | None, Query(description="repeat for several values (any of them)")]
-WeightQuery = Annotated[float | None, Query(ge=0.0, le=1.0)]
 
 
 def _listing_filter(
@@ -147,15 +145,12 @@ def get_product_image(product_id: ProductId, services: ServicesDep) -> FileRespo
 def similar_products(
     product_id: ProductId,
     search: SearchDep,
-    settings: SettingsDep,
+    weights: QueryWeightsDep,
     expressions: ExpressionFilterDep,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=999)] = 0,
     space: Space | None = None,
     user_id: int | None = None,
-    w_visual: WeightQuery = None,
-    w_user: WeightQuery = None,
-    w_attribute: WeightQuery = None,
 ) -> ResultsPublic:
     page = search.similar(
         product_id,
@@ -164,7 +159,7 @@ def similar_products(
         where=expressions,
         space=space,
         user_id=user_id,
-        weights=weights_from(settings, w_visual, w_user, w_attribute),
+        weights=weights,
     )
     return ResultsPublic.of(page)
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from fashion_search.api.deps import ExpressionFilterDep, RecommendationsDep, SettingsDep, weights_from
+from fashion_search.api.deps import ExpressionFilterDep, QueryWeightsDep, RecommendationsDep
 from fashion_search.api.schemas import ErrorPublic, ResultsPublic
 from fashion_search.rank.scoring import Constraints
 
@@ -16,7 +16,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "unknown user id"},
     422: {"model": ErrorPublic, "description": "bad filter, weight or budget"},
 }
-WeightQuery = Annotated[float | None, Query(ge=0.0, le=1.0)]
 
 
 @router.get(
@@ -34,7 +33,7 @@ WeightQuery = Annotated[float | None, Query(ge=0.0, le=1.0)]
 def recommend(
     user_id: Annotated[int, Path(examples=[1])],
     recommendations: RecommendationsDep,
-    settings: SettingsDep,
+    weights: QueryWeightsDep,
     expressions: ExpressionFilterDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=500)] = 0,
@@ -47,9 +46,6 @@ def recommend(
         bool, Query(description="only the shopper's usual price band (p25-p75)")
     ] = False,
     restrict_color: Annotated[bool, Query(description="only the shopper's favourite colours")] = False,
-    w_visual: WeightQuery = None,
-    w_user: WeightQuery = None,
-    w_attribute: WeightQuery = None,
     mmr_lambda: Annotated[
         float | None, Query(ge=0.0, le=1.0, description="1 = relevance, 0 = diversity")
     ] = None,
@@ -58,7 +54,7 @@ def recommend(
         user_id,
         limit=limit,
         offset=offset,
-        weights=weights_from(settings, w_visual, w_user, w_attribute),
+        weights=weights,
         constraints=Constraints(
             min_price=min_price,
             max_price=max_price,

@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, UploadFile
 
-from fashion_search.api.deps import SearchDep, SettingsDep, parse_filters, weights_from
+from fashion_search.api.deps import (
+    FormWeightsDep,
+    SearchDep,
+    SettingsDep,
+    WeightForm,
+    parse_filters,
+    weights_from,
+)
 from fashion_search.api.schemas import FILTERS_DESCRIPTION, ErrorPublic, ResultsPublic, Space, TextSearchIn
 from fashion_search.api.uploads import read_upload
 
@@ -51,7 +58,6 @@ FiltersField = Annotated[
     Form(description=f"JSON text. {FILTERS_DESCRIPTION}", examples=['{"gender": "Women", "price <": 100}']),
 ]
 UserField = Annotated[int | None, Form(description="personalise the ranking for this shopper")]
-WeightField = Annotated[float | None, Form(ge=0.0, le=1.0)]
 
 
 @router.post(
@@ -96,14 +102,12 @@ def search_image(
     file: FileField,
     search: SearchDep,
     settings: SettingsDep,
+    weights: FormWeightsDep,
     k: KField = 10,
     offset: OffsetField = 0,
     filters: FiltersField = None,
     space: Annotated[Space, Form(description="image (default) or hybrid")] = "image",
     user_id: UserField = None,
-    w_visual: WeightField = None,
-    w_user: WeightField = None,
-    w_attribute: WeightField = None,
 ) -> ResultsPublic:
     where = parse_filters(filters)
     data = read_upload(file, settings.api.max_upload_bytes)
@@ -114,7 +118,7 @@ def search_image(
         where=where,
         space=space,
         user_id=user_id,
-        weights=weights_from(settings, w_visual, w_user, w_attribute),
+        weights=weights,
     )
     return ResultsPublic.of(page)
 
@@ -132,6 +136,7 @@ def search_image(
 def search_hybrid(
     search: SearchDep,
     settings: SettingsDep,
+    weights: FormWeightsDep,
     text: Annotated[str | None, Form(max_length=1000, examples=["like this but in black"])] = None,
     file: Annotated[UploadFile | None, File(description="an optional photo")] = None,
     text_weight: Annotated[float, Form(ge=0.0, le=1.0, description="share of the text in the query")] = 0.5,
@@ -140,10 +145,7 @@ def search_hybrid(
     filters: FiltersField = None,
     space: Annotated[Space, Form()] = "hybrid",
     user_id: UserField = None,
-    keyword_weight: WeightField = None,
-    w_visual: WeightField = None,
-    w_user: WeightField = None,
-    w_attribute: WeightField = None,
+    keyword_weight: WeightForm = None,
 ) -> ResultsPublic:
     where = parse_filters(filters)
     if file is not None and not file.filename and not file.size:
@@ -158,7 +160,7 @@ def search_hybrid(
         where=where,
         space=space,
         user_id=user_id,
-        weights=weights_from(settings, w_visual, w_user, w_attribute),
+        weights=weights,
         keyword_weight=keyword_weight,
     )
     return ResultsPublic.of(page)
