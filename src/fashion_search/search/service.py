@@ -332,14 +332,7 @@ class SearchService:
     def _keyword_hits(self, plan: _Plan, depth: int) -> list[tuple[int, float]]:
         if plan.keyword_weight <= 0 or not plan.keyword_text.strip():
             return []
-        allowed: np.ndarray | None = plan.include
-        if allowed is None and plan.where:
-            allowed = self.index.matching_ids(plan.where)
-        if self.index.count(plan.space) < self.index.count():
-            # Only products that have a vector in the searched space can be scored there.
-            in_space = self.index.ids(plan.space)
-            allowed = in_space if allowed is None else np.intersect1d(allowed, in_space, assume_unique=True)
-        hits = self.keyword.search(plan.keyword_text, k=depth, allowed=allowed)
+        hits = self.keyword.search(plan.keyword_text, k=depth, allowed=self._admitted(plan))
         excluded = set(plan.exclude)
         return [(pid, s) for pid, s in hits if pid not in excluded]
 
@@ -421,15 +414,31 @@ class SearchService:
             note = f"no product matches the filters {to_dict(plan.where)}; remove some to see more"
         return ResultPage(items=items, total=total, offset=offset, query=info, note=note)
 
+    def _partial_space(self, space: str) -> bool:
+        """Whether some products have no vector in ``space`` (and so cannot be found there)."""
+        return self.index.count(space) < self.index.count()
+
+    def _admitted(self, plan: _Plan) -> np.ndarray | None:
+        """Ids the filters (and brand) admit that have a vector in the searched space, exclusions
+        aside; None when that is every product."""
+        admitted = plan.include
+        if admitted is None and plan.where:
+            admitted = self.index.matching_ids(plan.where)
+        if self._partial_space(plan.space):
+            in_space = self.index.ids(plan.space)
+            if admitted is not None:
+                in_space = np.intersect1d(admitted, in_space, assume_unique=True)
+            admitted = in_space
+        return admitted
+
     def _total(self, plan: _Plan) -> int:
         """How many products the search could return: those the filters (and brand) admit that
         have a vector in the searched space, the excluded ones left out."""
-        partial_space = self.index.count(plan.space) < self.index.count()
-        if plan.include is None and not partial_space and not plan.exclude:
+        if plan.include is None and not self._partial_space(plan.space) and not plan.exclude:
             return self.index.count_matching(plan.where or None)
-        admitted = plan.include if plan.include is not None else self.index.matching_ids(plan.where or None)
-        if partial_space:
-            admitted = np.intersect1d(admitted, self.index.ids(plan.space), assume_unique=True)
+        admitted = self._admitted(plan)
+        if admitted is None:
+            admitted = self.index.matching_ids(None)
         if plan.exclude:
             admitted = np.setdiff1d(admitted, np.array(plan.exclude, dtype=np.int64), assume_unique=True)
         return int(admitted.shape[0])
