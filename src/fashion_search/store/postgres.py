@@ -227,13 +227,7 @@ def _check_ids(ids: Iterable[Any], what: str) -> list[int]:
 
 def _lookup_ids(ids: Iterable[Any], what: str) -> list[int]:
     """Ids to look up: validated integers; ids beyond 64 bits cannot exist and are dropped."""
-    out: list[int] = []
-    for i in ids:
-        if isinstance(i, bool) or not isinstance(i, int | np.integer):
-            raise ValidationError(f"{what} ids must be integers, got {i!r}")
-        if _INT64_MIN <= int(i) <= _INT64_MAX:
-            out.append(int(i))
-    return out
+    return [i for i in _integer_ids(ids, what) if _INT64_MIN <= i <= _INT64_MAX]
 
 
 def _one_id(value: Any, what: str) -> int | None:
