@@ -5,7 +5,14 @@ filter masks, vectors, listings and facets) plus one HNSW graph per space, so th
 longer reads every vector. Results keep the exact index's semantics: whole products, cosine
 scores recomputed from the stored vectors (not FAISS's), best first, ties by id.
 
-Each query picks its path from the number of candidate rows (those matching the filter, minus
+A filter with ``=`` / ``in`` on one of ``HnswParams.partition_fields`` (low-cardinality text
+fields such as gender or colour) walks a **sub-graph per value** instead: every value with at
+least ``partition_min_rows`` vectors has its own graph (SQ8 codes by default, rescored from the
+float32 vectors), so a filter keeping 10% of the catalog is an unfiltered walk of a graph ten
+times smaller; the filter's other conditions and the include / exclude ids become a bitmap inside
+it; smaller values are scored exactly from their rows. ``in`` merges the values' best k.
+
+Other queries pick their path from the number of candidate rows (those matching the filter, minus
 excluded ids, within ``include_ids``):
 
 * few candidates -- at most ``exact_max_cells`` vector cells (rows x dim), or no more than k --
@@ -20,13 +27,15 @@ excluded ids, within ``include_ids``):
 Writes: FAISS graphs cannot remove points, so replaced and deleted products leave dead labels that
 every walk excludes; the graph is rebuilt once more than ``rebuild_dead_fraction`` of it is dead.
 Changes reach the graph at the first search after them, on a copy (copy-on-write), so searches
-that are running keep a consistent graph.
+that are running keep a consistent graph. Sub-graphs follow the same way, and also follow
+metadata: a product whose value changed leaves the old value's sub-graph and joins the new one.
 
 Persistence: :meth:`HnswIndex.save` writes the exact index files (so the directory also loads as
-an :class:`ExactIndex`), then one FAISS file and one label array per space, then ``hnsw.json``,
-atomically and last. ``hnsw.json`` carries every graph file's SHA-256, the exact manifest's
-SHA-256 and a checksum of itself: a damaged file raises :class:`IndexCorruptError`; graphs left
-from an interrupted save (exact manifest changed since) are rebuilt from the loaded vectors.
+an :class:`ExactIndex`), then one FAISS file and one label array per space and per sub-graph,
+then ``hnsw.json``, atomically and last. ``hnsw.json`` carries every graph file's SHA-256, the
+exact manifest's SHA-256 and a checksum of itself: a damaged file raises
+:class:`IndexCorruptError`; graphs left from an interrupted save (exact manifest changed since)
+are rebuilt from the loaded vectors.
 """
 
 from __future__ import annotations
