@@ -43,6 +43,7 @@ from fashion_search.domain import (
     attribute_values,
 )
 from fashion_search.errors import FilterError, IndexCorruptError, StoreError, ValidationError
+from fashion_search.index.lowrank import LowRankBound
 
 FORMAT_NAME = "fashion-search-exact-index"
 FORMAT_VERSION = 1
@@ -54,6 +55,9 @@ _NUMERIC_FIELDS = tuple(name for name, kind in PRODUCT_FIELDS.items() if kind is
 
 # Below this share of matching rows, gathering them before the product beats scoring every row.
 _GATHER_FRACTION = 0.25
+BOUND_MIN_ROWS = 8192
+"""Default ``ExactIndex.bound_min_rows``: fewer admitted rows are scored in full straight away
+(16 MB at 512-d float32); from this many, reading a quarter of their bytes first pays."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,6 +317,10 @@ class ExactIndex:
         self._pending: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
         self._dims: dict[str, int] = {}
         self._snapshot: _Snapshot | None = None
+        self.bound_min_rows = BOUND_MIN_ROWS
+        """From this many admitted rows, :meth:`search_many` prunes them by a low-rank bound."""
+        self._bounds: dict[str, tuple[_Space, LowRankBound]] = {}
+        self._bound_lock = threading.Lock()
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{s}={self.count(s)}" for s in SPACES)
@@ -635,7 +643,7 @@ class ExactIndex:
         excluded = _as_ids(exclude_ids, "exclude_ids")
         snap = self._current()
         data = snap.spaces.get(space)
-        if data is None or data.ids.shape[0] == 0:
+        if data is None or data.ids.shape[0] == 0 or not queries:
             return [[] for _ in queries]
         n = data.ids.shape[0]
         keep = ~_positions_mask(data.ids, excluded) if excluded.size else None
@@ -652,24 +660,44 @@ class ExactIndex:
                     products &= part
                 mask = products[snap.rows[space]] if keep is None else products[snap.rows[space]] & keep
             masks.append(mask)
-        if any(m is None for m in masks):
-            scores = data.matrix @ query
-        else:
-            union = np.logical_or.reduce([m for m in masks if m is not None])
-            rows = np.flatnonzero(union)
-            if rows.size >= _GATHER_FRACTION * n:
-                scores = data.matrix @ query
-            else:
-                scores = np.zeros(n, dtype=np.float32)
-                scores[rows] = data.matrix[rows] @ query
+        admitted = [np.arange(n) if m is None else np.flatnonzero(m) for m in masks]
+        rows_of = admitted
+        union = (
+            None
+            if any(m is None for m in masks)
+            else np.logical_or.reduce([m for m in masks if m is not None])
+        )
+        wanted = n if union is None else int(np.count_nonzero(union))
+        scored: np.ndarray | None = None
+        bound = self._low_rank_bound(space, data) if wanted >= self.bound_min_rows else None
+        if bound is not None:
+            # Only the rows whose bounds can reach a query's k best are scored in full; the
+            # projections of a minority of rows are gathered rather than all read.
+            few = np.flatnonzero(union) if union is not None and wanted < _GATHER_FRACTION * n else None
+            estimate, error = bound.estimates(query, few)
+            rows_of = [
+                LowRankBound.candidates(estimate, error, rows, int(k))
+                for (k, _), rows in zip(queries, admitted, strict=True)
+            ]
+            union = np.zeros(n, dtype=bool)
+            for rows in rows_of:
+                union[rows] = True
+            if np.count_nonzero(union) >= _GATHER_FRACTION * n:
+                rows_of = admitted
+                scored = data.matrix @ query
+        elif wanted >= _GATHER_FRACTION * n:
+            scored = data.matrix @ query
+        if scored is None:
+            gathered = np.arange(n) if union is None else np.flatnonzero(union)
+            scored = np.zeros(n, dtype=np.float32)
+            scored[gathered] = data.matrix[gathered] @ query
         products_of = snap.columns.products
         out: list[list[Hit]] = []
-        for (k, _), mask in zip(queries, masks, strict=True):
-            rows = np.arange(n) if mask is None else np.flatnonzero(mask)
+        for (k, _), rows in zip(queries, rows_of, strict=True):
             if rows.size == 0 or k == 0:
                 out.append([])
                 continue
-            picked = scores[rows]
+            picked = scored[rows]
             best = _top_k(picked, int(k))
             product_rows = snap.rows[space][rows[best]]
             out.append(
@@ -679,6 +707,18 @@ class ExactIndex:
                 ]
             )
         return out
+
+    def _low_rank_bound(self, space: str, data: _Space) -> LowRankBound | None:
+        """The low-rank bound of ``data``, built once per version of a space's vectors; None below
+        64 dimensions, where a quarter of them would bound little."""
+        dim = data.matrix.shape[1]
+        if dim < 64:
+            return None
+        with self._bound_lock:
+            cached = self._bounds.get(space)
+            if cached is None or cached[0] is not data:
+                cached = self._bounds[space] = (data, LowRankBound(data.matrix, rank=dim // 4))
+            return cached[1]
 
     def _query(self, space: str, vector: np.ndarray) -> np.ndarray:
         q = np.asarray(vector)

@@ -7,7 +7,9 @@
    limits apply in the index, before top-k: the budget, ``restrict_category`` / ``restrict_price``
    / ``restrict_color``, any extra filter, and the shopper's gender when their history is clearly of
    one (80 % or more, Unisex aside; Unisex products stay in). Products they bought are left out.
-2. **Scoring** by :func:`~fashion_search.rank.scoring.rank`. ``visual`` is the taste match: half
+2. **Scoring** as :func:`~fashion_search.rank.scoring.rank` scores (by
+   :func:`~fashion_search.rank.scoring.score_all` over the candidates' arrays; the constraints are
+   checked again). ``visual`` is the taste match: half
    how much the candidate looks like what the shopper has been looking at, half how popular it is.
    The first half is the mean cosine (hybrid space) to its five nearest products in their history,
    weighted by event (purchase 3, cart 2, view 1), an item-based nearest-neighbour score. It is high
@@ -27,7 +29,13 @@
    (article type, colour, price band, usage, gender). Weights default to Settings and are
    overridable per request.
 3. **Diversity** by MMR over the pool (lambda ``Settings.ranking.mmr_lambda``, overridable).
-4. **Reasons** by :func:`~fashion_search.rank.explain.explain`.
+4. **Reasons** by :func:`~fashion_search.rank.explain.explain`, for the page only.
+
+Cost on the full catalog (44k products, 512-d): with an
+:class:`~fashion_search.index.exact.ExactIndex` the pool and the per-type searches come from one
+pass (:meth:`~fashion_search.index.exact.ExactIndex.search_many`), which scores in full only the
+rows a low-rank bound cannot rule out; the rest is array arithmetic over a few hundred candidates,
+and Python objects are made for the page alone.
 
 A shopper without history gets the catalog's most popular products (event-weighted), within the
 budget and filters, diversified the same way, with a reason saying so; ``restrict_*`` flags, which
@@ -146,20 +154,7 @@ class RecommendationService:
         gender = None if "gender" in filt.fields() else dominant_gender(profile)
         if gender is not None:
             filt = filt.and_(Filter((condition("gender", Op.IN, [gender, "Unisex"]),)))
-        exclude = np.fromiter(sorted(self.users.purchased(user_id)), dtype=np.int64)
-        per_type = max(pool // (2 * FAVOURITE_TYPES), 10)
-        favourite_types = profile.favourites("article_type", FAVOURITE_TYPES)
-        pooled, typed = self._nearest(profile.vector, filt, pool, favourite_types, per_type, exclude)
-        hits: dict[int, Hit] = {}
-        source: dict[int, str] = {}
-        for h in pooled:
-            hits[h.product.id], source[h.product.id] = h, "profile"
-        for article_type, found in zip(favourite_types, typed, strict=True):
-            for h in found:
-                if h.product.id not in hits:
-                    hits[h.product.id], source[h.product.id] = h, f"favourite {article_type}"
-        if self.popularity_share > 0:
-            self._add_popular(hits, source, favourite_types, filt, exclude)
+        hits, source = self._candidates(user_id, profile, profile.vector, filt, pool)
         ids = np.fromiter(hits, dtype=np.int64, count=len(hits))
         products = [h.product for h in hits.values()]
         vectors = self.index.vectors(PROFILE_SPACE, ids)
@@ -197,6 +192,27 @@ class RecommendationService:
             "personalised": True,
         }
         return ResultPage(items=items, total=len(order), offset=offset, query=query)
+
+    def _candidates(
+        self, user_id: int, profile: StyleProfile, vector: np.ndarray, where: Filter, pool: int
+    ) -> tuple[dict[int, Hit], dict[int, str]]:
+        """The candidates near ``vector`` (the profile's) that pass ``where`` (step 1 of the module
+        docstring), and where each came from."""
+        exclude = np.fromiter(sorted(self.users.purchased(user_id)), dtype=np.int64)
+        per_type = max(pool // (2 * FAVOURITE_TYPES), 10)
+        favourite_types = profile.favourites("article_type", FAVOURITE_TYPES)
+        pooled, typed = self._nearest(vector, where, pool, favourite_types, per_type, exclude)
+        hits: dict[int, Hit] = {}
+        source: dict[int, str] = {}
+        for h in pooled:
+            hits[h.product.id], source[h.product.id] = h, "profile"
+        for article_type, found in zip(favourite_types, typed, strict=True):
+            for h in found:
+                if h.product.id not in hits:
+                    hits[h.product.id], source[h.product.id] = h, f"favourite {article_type}"
+        if self.popularity_share > 0:
+            self._add_popular(hits, source, favourite_types, where, exclude)
+        return hits, source
 
     def _nearest(
         self,

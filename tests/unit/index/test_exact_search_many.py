@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,13 +11,17 @@ import pytest
 from fashion_search.domain import Filter, Hit, Product, condition, where
 from fashion_search.errors import ValidationError
 from fashion_search.index.exact import ExactIndex
+from fashion_search.index.lowrank import LowRankBound
 
 COLOURS = ["Black", "White", "Red", "Blue"]
 TYPES = ["Shirts", "Watches", "Jeans", "Belts", "Caps"]
 
 
-def index_with_gaps(n: int = 400, dim: int = 12, seed: int = 0) -> ExactIndex:
-    """Products of several colours and types; every seventh one has no vector in the space."""
+def index_with_gaps(n: int = 400, dim: int = 12, seed: int = 0, bound: bool = False) -> ExactIndex:
+    """Products of several colours and types; every seventh one has no vector in the space.
+
+    With ``bound`` the vectors are clustered, 64-d, and searches prune rows by the low-rank bound.
+    """
     rng = np.random.default_rng(seed)
     index = ExactIndex()
     index.upsert_products(
@@ -33,6 +38,12 @@ def index_with_gaps(n: int = 400, dim: int = 12, seed: int = 0) -> ExactIndex:
     )
     ids = [i for i in range(n) if i % 7]
     vectors = rng.standard_normal((len(ids), dim)).astype(np.float32)
+    if bound:
+        index.bound_min_rows = 0
+        centres = rng.standard_normal((6, 64))
+        vectors = (
+            centres[rng.integers(6, size=len(ids))] + 0.3 * rng.standard_normal((len(ids), 64))
+        ).astype(np.float32)
     # A few exact duplicates, so that ties must be broken by id the same way.
     row = {pid: r for r, pid in enumerate(ids)}
     vectors[row[5]] = vectors[row[4]]
@@ -65,9 +76,11 @@ def broad_and_typed(base: Filter | None, k: int, per_type: int) -> list[tuple[in
     ],
 )
 @pytest.mark.parametrize("exclude", [(), (4, 5, 12, 40, 399, 10_000)])
-def test_every_query_answers_as_search_does(base: Filter | None, exclude: Iterable[int]) -> None:
-    index = index_with_gaps()
-    query = np.random.default_rng(3).standard_normal(12).astype(np.float32)
+@pytest.mark.parametrize("bound", [False, True])
+def test_every_query_answers_as_search_does(base: Filter | None, exclude: Iterable[int], bound: bool) -> None:
+    index = index_with_gaps(bound=bound)
+    dim = 64 if bound else 12
+    query = index.vectors("hybrid", [9])[0] + np.random.default_rng(3).standard_normal(dim).astype(np.float32)
     for k, per_type in [(50, 8), (1000, 3), (0, 5)]:
         queries = broad_and_typed(base, k, per_type)
         got = index.search_many("hybrid", query, queries, exclude_ids=exclude)
@@ -75,8 +88,9 @@ def test_every_query_answers_as_search_does(base: Filter | None, exclude: Iterab
         assert [answers(g) for g in got] == [answers(e) for e in expected]
 
 
-def test_ties_and_duplicates_follow_the_id_order() -> None:
-    index = index_with_gaps()
+@pytest.mark.parametrize("bound", [False, True])
+def test_ties_and_duplicates_follow_the_id_order(bound: bool) -> None:
+    index = index_with_gaps(bound=bound)
     # Products 4, 5 and 40 share one vector: asked for that vector they come first, by id.
     query = index.vectors("hybrid", [4])[0]
     (top,) = index.search_many("hybrid", query, [(3, None)])
@@ -95,6 +109,33 @@ def test_a_selective_union_is_scored_only_where_needed() -> None:
         answers(index.search("hybrid", query, k=5, where=w)) for _, w in queries
     ]
     assert all(h.product.price is not None and h.product.price < 2.0 for h in got[0])
+
+
+def test_the_bound_leaves_few_rows_to_score_and_only_from_bound_min_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = index_with_gaps(n=3000, bound=True)
+    query = index.vectors("hybrid", [1])[0]
+    chosen: list[int] = []
+    candidates = LowRankBound.candidates
+
+    def counting(*args: Any, **kwargs: Any) -> np.ndarray:
+        rows = candidates(*args, **kwargs)
+        chosen.append(int(rows.shape[0]))
+        return rows
+
+    monkeypatch.setattr(LowRankBound, "candidates", staticmethod(counting))
+    red = where(base_colour="Red")
+    got = index.search_many("hybrid", query, [(20, None), (5, red)])
+    expected = [index.search("hybrid", query, k=20), index.search("hybrid", query, k=5, where=red)]
+    assert [answers(g) for g in got] == [answers(e) for e in expected]
+    # Of 2,571 vectors (643 red), about the query's cluster (a sixth) is left to score in full:
+    # less than the quarter from which every vector would be read.
+    assert len(chosen) == 2 and 20 <= chosen[0] < 2571 // 4 and 5 <= chosen[1] < 643 // 4
+    few = index_with_gaps(n=3000, bound=True)
+    few.bound_min_rows = 2572
+    few.search_many("hybrid", query, [(20, None)])
+    assert len(chosen) == 2 and few._bounds == {} and set(index._bounds) == {"hybrid"}
 
 
 def test_bad_queries_are_named() -> None:
