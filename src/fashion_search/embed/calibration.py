@@ -20,6 +20,11 @@ unchanged too. Texts below ``low`` (product names, colour prompts, most free tex
 and keep their vectors (plus a zero). Only image -> text choices move: a covered prompt loses
 ``b g s`` and is shrunk, so a photo far from every seen type can pick a prompt nobody trained on.
 
+Optionally (``prior_weight``) the ImageNet-name prior is mixed into image vectors at inference:
+ImageNet knows jeans, miniskirts, backpacks, Windsor ties, sandals, stoles, purses, gowns and
+buckles, cues that a head trained only on the seen types lacks. That part does change image
+vectors (and text -> image scores); it is measured separately in the model card.
+
 The configuration lives in the model's ``config.json`` under ``"calibration"`` (absent: no extra
 coordinate, vectors exactly as before); the reference prompts are rebuilt from the config's
 ``type_names`` with the text tower on first use.
@@ -62,9 +67,16 @@ class CalibrationParams:
     """Coverage is 0 for a best reference cosine at or below this."""
     high: float = 0.99
     """Coverage is 1 for a best reference cosine at or above this."""
+    prior_weight: float = 0.0
+    """Weight of the ImageNet-name prior mixed into the image head's shared part at inference
+    (0 = none): the MiniLM vectors of ImageNet's class names weighted by the backbone's class
+    probabilities, the same mix a recipe's ``prior_weight`` trains with. Unlike the extra
+    coordinate, it changes image vectors themselves (and so text -> image scores)."""
+    prior_temperature: float = 1.0
+    """Softmax temperature of the ImageNet logits for the prior."""
 
     def __post_init__(self) -> None:
-        for name in ("image_value", "text_weight", "low", "high"):
+        for name in ("image_value", "text_weight", "low", "high", "prior_weight", "prior_temperature"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ModelError(f"calibration {name} must be a finite number, got {value!r}")
@@ -72,6 +84,11 @@ class CalibrationParams:
             raise ModelError(
                 f"calibration image_value and text_weight must be >= 0, got {self.image_value} "
                 f"and {self.text_weight}"
+            )
+        if self.prior_weight < 0 or self.prior_temperature <= 0:
+            raise ModelError(
+                f"calibration prior_weight must be >= 0 and prior_temperature > 0, got {self.prior_weight} "
+                f"and {self.prior_temperature}"
             )
         if not -1.0 <= self.low < self.high <= 1.0:
             raise ModelError(
@@ -85,19 +102,31 @@ class CalibrationParams:
         return self.image_value * self.text_weight
 
     def to_config(self) -> dict[str, float]:
-        return {
+        out = {
             "image_value": float(self.image_value),
             "text_weight": float(self.text_weight),
             "low": float(self.low),
             "high": float(self.high),
         }
+        if self.prior_weight > 0:
+            out["prior_weight"] = float(self.prior_weight)
+            out["prior_temperature"] = float(self.prior_temperature)
+        return out
 
     @classmethod
     def from_config(cls, block: Any) -> CalibrationParams:
         """Parse config.json's calibration block; errors name the bad field."""
         if not isinstance(block, Mapping):
             raise ModelError(f"config.json {CONFIG_KEY!r} must be an object, got {type(block).__name__}")
-        known = {"image_value", "text_weight", "low", "high", "chosen_by"}
+        known = {
+            "image_value",
+            "text_weight",
+            "low",
+            "high",
+            "prior_weight",
+            "prior_temperature",
+            "chosen_by",
+        }
         unknown = sorted(set(block) - known)
         if unknown:
             raise ModelError(
@@ -111,6 +140,8 @@ class CalibrationParams:
             text_weight=block["text_weight"],
             low=block.get("low", cls.low),
             high=block.get("high", cls.high),
+            prior_weight=block.get("prior_weight", cls.prior_weight),
+            prior_temperature=block.get("prior_temperature", cls.prior_temperature),
         )
 
 
@@ -262,10 +293,13 @@ def best_point(points: Sequence[GzslPoint]) -> GzslPoint:
 
 
 def symmetric_grid(
-    weights: Sequence[float], low: float = 0.95, high: float = 0.99
+    weights: Sequence[float], low: float = 0.95, high: float = 0.99, prior_weight: float = 0.0
 ) -> list[CalibrationParams]:
     """Calibrations with ``image_value = text_weight = w`` for each ``w`` (penalty ``w^2``)."""
-    return [CalibrationParams(image_value=w, text_weight=w, low=low, high=high) for w in weights]
+    return [
+        CalibrationParams(image_value=w, text_weight=w, low=low, high=high, prior_weight=prior_weight)
+        for w in weights
+    ]
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -180,6 +180,13 @@ class FashionLiteEmbedder:
         block = self.config.get(CALIBRATION_KEY)
         self.calibration_params = None if block is None else CalibrationParams.from_config(block)
         self._calibration: Calibration | None = None
+        self._image_heads: Heads | None = None
+        if self.calibration_params is not None and self.calibration_params.prior_weight > 0:
+            if heads.prior_weight > 0:
+                raise ModelError(
+                    "config.json's calibration adds an ImageNet prior to a model trained with one; "
+                    "set calibration.prior_weight to 0"
+                )
         if self.calibration_params is not None:
             cal = json.dumps(self.calibration_params.to_config(), sort_keys=True)
             weights_hash = hashlib.sha256(f"{weights_hash}|{cal}".encode()).hexdigest()
@@ -240,12 +247,29 @@ class FashionLiteEmbedder:
             )
         return self._calibration
 
+    def image_heads(self) -> Heads:
+        """The heads that make image vectors: the trained ones, plus the calibration's ImageNet prior
+        when it asks for one (its table is encoded by the text tower on first use)."""
+        params = self.calibration_params
+        if params is None or params.prior_weight <= 0:
+            return self.heads
+        if self._image_heads is None:
+            from fashion_search.embed.features import imagenet_prior_table
+
+            self._image_heads = replace(
+                self.heads,
+                prior_weight=params.prior_weight,
+                prior_temperature=params.prior_temperature,
+                arrays={**self.heads.arrays, "prior_table": imagenet_prior_table(self.text_backbone)},
+            )
+        return self._image_heads
+
     def image_features(self, images: Sequence[Image.Image]) -> ImageFeatures:
         """Backbone, logits and colour features of a batch (what the image head reads)."""
         return image_features(self.image_backbone, images)
 
     def embed_image_features(self, feats: ImageFeatures) -> np.ndarray:
-        vectors = self.heads.project_images(feats)
+        vectors = self.image_heads().project_images(feats)
         calibration = self.calibration()
         return vectors if calibration is None else calibration.extend_images(vectors)
 

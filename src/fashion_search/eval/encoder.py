@@ -222,14 +222,23 @@ def calibration_sweep(
     reference: np.ndarray,
     unseen: Sequence[str],
     weights: Sequence[float],
+    prior_weight: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Seen / unseen top-1 and harmonic mean for each symmetric calibration weight (``b = g = w``).
 
     ``heads_images`` and ``class_vectors`` are the model's vectors *without* a calibration
-    coordinate; the point with the best harmonic mean is marked ``"best": True``.
+    coordinate (``prior_weight``: the ImageNet prior already mixed into ``heads_images``, recorded
+    in the points); the point with the best harmonic mean is marked ``"best": True``.
     """
     points = gzsl_sweep(
-        heads_images, labels, classes, class_vectors, class_minilm, unseen, reference, symmetric_grid(weights)
+        heads_images,
+        labels,
+        classes,
+        class_vectors,
+        class_minilm,
+        unseen,
+        reference,
+        symmetric_grid(weights, prior_weight=prior_weight),
     )
     best = best_point(points)
     return [{**p.to_dict(), "best": p is best} for p in points]
@@ -313,7 +322,7 @@ def evaluate_encoder(
             feats = lite.image_features(images)
             model_vecs[start : start + len(batch)] = lite.embed_image_features(feats)
             if sweeping:
-                heads_vecs[start : start + len(batch)] = lite.heads.project_images(feats)
+                heads_vecs[start : start + len(batch)] = lite.image_heads().project_images(feats)
         else:
             feats = image_features(backbone, images)
             model_vecs[start : start + len(batch)] = embedder.embed_images(images)
@@ -376,5 +385,6 @@ def evaluate_encoder(
                 text_backbone.encode(reference_texts(types)),
                 sorted(unseen_set),
                 sweep_weights,
+                prior_weight=lite.calibration_params.prior_weight if lite.calibration_params else 0.0,
             )
     return report

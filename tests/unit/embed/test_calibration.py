@@ -215,3 +215,34 @@ def test_write_calibration_round_trips_and_from_directory_reads_it(tmp_path: Pat
         FashionLiteEmbedder.from_directory(model, cache_dir=cache)
     with pytest.raises(ModelError, match="config.json is missing"):
         write_calibration(tmp_path / "nowhere", CalibrationParams(0.3, 0.3))
+
+
+def test_a_calibration_prior_mixes_the_imagenet_names_into_image_vectors(tmp_path: Path) -> None:
+    tower = WordTower()
+    block = {"image_value": 0.0, "text_weight": 0.0, "prior_weight": 0.5, "prior_temperature": 2.0}
+    calibrated = embedder_of(tiny_model(tmp_path, block), tower)
+    plain = embedder_of(tiny_model(tmp_path, None), tower)
+    rng = np.random.default_rng(4)
+    feats = ImageFeatures(
+        rng.standard_normal((3, 1280)).astype(np.float32),
+        rng.standard_normal((3, 1000)).astype(np.float32),
+        rng.random((3, COLOUR_DIM)).astype(np.float32),
+    )
+    # The same mix a model trained with a prior applies, with the table from the text tower.
+    from fashion_search.embed.features import imagenet_prior_table
+
+    table = imagenet_prior_table(cast(TextBackbone, tower))
+    arrays = {**plain.heads.arrays, "prior_table": table}
+    expected = Heads(arrays=arrays, use_colour=True, prior_weight=0.5, prior_temperature=2.0)
+    got = calibrated.embed_image_features(feats)
+    np.testing.assert_allclose(got[:, :4], expected.project_images(feats), atol=1e-5)
+    assert np.all(got[:, 4] == 0.0)
+    assert not np.allclose(got[:, :4], plain.embed_image_features(feats), atol=1e-3)
+    with pytest.raises(ModelError, match="prior_temperature > 0"):
+        CalibrationParams(0.3, 0.3, prior_weight=0.5, prior_temperature=0.0)
+    trained = tiny_model(tmp_path / "trained", block)
+    config = read_config(trained)
+    config["recipe"] = {"prior_weight": 0.3}
+    heads = Heads(arrays=arrays, use_colour=True, prior_weight=0.3, prior_temperature=1.0)
+    with pytest.raises(ModelError, match="model trained with one"):
+        FashionLiteEmbedder(heads, config, "0" * 64, cast(ImageBackbone, object()), cast(TextBackbone, tower))
