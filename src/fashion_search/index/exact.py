@@ -55,9 +55,10 @@ _NUMERIC_FIELDS = tuple(name for name, kind in PRODUCT_FIELDS.items() if kind is
 
 # Below this share of matching rows, gathering them before the product beats scoring every row.
 _GATHER_FRACTION = 0.25
-BOUND_MIN_ROWS = 8192
+BOUND_MIN_ROWS = 2048
 """Default ``ExactIndex.bound_min_rows``: fewer admitted rows are scored in full straight away
-(16 MB at 512-d float32); from this many, reading a quarter of their bytes first pays."""
+(4 MB at 512-d float32); from this many, reading a quarter of their bytes first pays (measured on
+the real catalog, one thread: a shopper's pool 13.8 -> 5.5 ms, with a budget 4.5 -> 3.4 ms)."""
 
 
 # --------------------------------------------------------------------------------------------
