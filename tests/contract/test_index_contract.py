@@ -51,7 +51,7 @@ def _hnsw_backends() -> list[object]:
         reason = "faiss-cpu is not installed (extra 'hnsw')"
         return [
             pytest.param(None, id=f"hnsw-{kind}", marks=pytest.mark.skip(reason))
-            for kind in ("small", "graph", "partitions")
+            for kind in ("small", "graph", "partitions", "blocks")
         ]
     from fashion_search.index.hnsw import HnswIndex, HnswParams
 
@@ -86,6 +86,16 @@ def _hnsw_backends() -> list[object]:
                 "hnsw-partitions", partitioned, _save_exact, HnswIndex.load, approximate=True, min_recall=0.98
             ),
             id="hnsw-partitions",
+        ),
+        # Default thresholds: every value's rows are a contiguous block scored exactly, ids and all.
+        pytest.param(
+            IndexBackend(
+                "hnsw-blocks",
+                lambda: HnswIndex(params=HnswParams(partition_fields=("gender", "base_colour"))),
+                _save_exact,
+                HnswIndex.load,
+            ),
+            id="hnsw-blocks",
         ),
     ]
 

@@ -114,7 +114,8 @@ class HnswParams:
     values get a sub-graph each: a filter with ``=`` / ``in`` on one of them walks the matching
     sub-graphs unfiltered instead of the whole graph through a bitmap."""
     partition_min_rows: int = 1000
-    """Values with fewer vectors get no sub-graph: their rows are scored exactly (kept contiguous)."""
+    """Values with fewer vectors, or at most ``exact_max_cells`` cells (rows x dim), get no
+    sub-graph: a contiguous float32 copy of their rows is scored exactly (recall 1, no gather)."""
     partition_storage: str = "sq8"
     """How sub-graphs store vectors: ``sq8`` (8-bit scalar quantised, a quarter of float32's memory;
     results are rescored from the float32 vectors) or ``flat`` (a float32 copy)."""
@@ -208,7 +209,9 @@ class _Partition:
     spans: dict[str, tuple[int, int]]
     """Per value present: its ``[start, stop)`` in ``order``."""
     graphs: dict[str, _Graph]
-    """Sub-graph per value with at least ``partition_min_rows`` vectors."""
+    """Sub-graph per value with at least ``partition_min_rows`` vectors, more than ``exact_max_cells``."""
+    blocks: dict[str, tuple[np.ndarray, np.ndarray]]
+    """The other values: their ids and a contiguous float32 copy of their vectors, scored exactly."""
 
     def rows(self, value: str) -> np.ndarray:
         start, stop = self.spans.get(value, (0, 0))
@@ -339,7 +342,10 @@ class HnswIndex(ExactIndex):
         }
 
     def partition_stats(self, space: str) -> list[dict[str, Any]]:
-        """Per sub-graph (built or synced now): field, value, labels, dead labels, vectors, bytes."""
+        """Per value (synced now): field, value, kind, labels, dead labels, vectors, bytes.
+
+        ``kind`` is ``graph`` (a sub-graph) or ``block`` (a contiguous copy scored exactly).
+        """
         _check_space(space)
         snap = self._current()
         data = snap.spaces.get(space)
@@ -350,6 +356,7 @@ class HnswIndex(ExactIndex):
             {
                 "field": field,
                 "value": value,
+                "kind": "graph",
                 "labels": int(graph.label_ids.shape[0]),
                 "dead": graph.dead,
                 "vectors": part.size(value),
@@ -357,6 +364,18 @@ class HnswIndex(ExactIndex):
             }
             for field, part in parts.items()
             for value, graph in sorted(part.graphs.items())
+        ] + [
+            {
+                "field": field,
+                "value": value,
+                "kind": "block",
+                "labels": 0,
+                "dead": 0,
+                "vectors": part.size(value),
+                "bytes": int(block[1].nbytes),
+            }
+            for field, part in parts.items()
+            for value, block in sorted(part.blocks.items())
         ]
 
     # -- graphs -------------------------------------------------------------------------------
@@ -456,11 +475,29 @@ class HnswIndex(ExactIndex):
             if bounds[code + 1] > bounds[code]
         }
         graphs: dict[str, _Graph] = {}
+        blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        dim = int(data.matrix.shape[1])
         for value, (start, stop) in spans.items():
-            if stop - start >= self.params.partition_min_rows:
+            rows = order[start:stop]
+            if (
+                stop - start >= self.params.partition_min_rows
+                and (stop - start) * dim > self.params.exact_max_cells
+            ):
                 previous = None if old is None else old.graphs.get(value)
-                graphs[value] = self._sync_subgraph(snap, space, data, order[start:stop], previous, touched)
-        return _Partition(field, order, spans, graphs)
+                graphs[value] = self._sync_subgraph(snap, space, data, rows, previous, touched)
+                continue
+            ids = data.ids[rows]
+            kept = None if old is None else old.blocks.get(value)
+            if (
+                kept is not None
+                and kept[1].shape[1] == dim
+                and np.array_equal(kept[0], ids)
+                and not _member(touched, ids).any()
+            ):
+                blocks[value] = kept  # same products, same vectors: no copy
+            else:
+                blocks[value] = (ids, np.ascontiguousarray(data.matrix[rows]))
+        return _Partition(field, order, spans, graphs, blocks)
 
     def _sync_subgraph(
         self,
@@ -703,6 +740,15 @@ class HnswIndex(ExactIndex):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Vector rows and exact scores of the best k candidates having ``value`` (best first)."""
         rows = part.rows(value)
+        block = part.blocks.get(value)
+        if block is not None:
+            # Few rows, stored contiguously: one matrix-vector product, exact (no gather).
+            scores = block[1] @ query
+            if extra is not None:
+                keep = extra[rows]
+                rows, scores = rows[keep], scores[keep]
+            best = _top_k(scores, k)
+            return rows[best], scores[best]
         if extra is not None:
             rows = rows[extra[rows]]
         n = int(rows.shape[0])
@@ -928,7 +974,7 @@ class HnswIndex(ExactIndex):
             if self.params.partition_fields:
                 # Values without a saved sub-graph (none should be missing) are built here.
                 empty = np.empty(0, dtype=np.int64)
-                old = {f: _Partition(f, empty, {}, graphs) for f, graphs in loaded.items()}
+                old = {f: _Partition(f, empty, {}, graphs, {}) for f, graphs in loaded.items()}
                 parts = {
                     f: self._partition(snap, space, data, f, old.get(f), empty)
                     for f in self.params.partition_fields

@@ -321,8 +321,9 @@ def test_partition_filters_walk_subgraphs_and_match_exact(
     assert walks and all(walks)
     assert hnsw._graphs == {}
     stats = hnsw.partition_stats("image")
-    assert {s["value"] for s in stats} == set(COLOURS)
-    assert all(s["vectors"] == s["labels"] == N // 10 and s["dead"] == 0 and s["bytes"] > 0 for s in stats)
+    assert {s["value"]: s["kind"] for s in stats} == {**dict.fromkeys(COLOURS, "graph"), "Gold": "block"}
+    graphs = [s for s in stats if s["kind"] == "graph"]
+    assert all(s["vectors"] == s["labels"] == N // 10 and s["dead"] == 0 and s["bytes"] > 0 for s in graphs)
     # Gold (30 products, no sub-graph) is scored exactly, ids and all.
     q = queries[0]
     gold = where(base_colour="Gold")
@@ -367,7 +368,9 @@ def test_partition_updates_reach_subgraphs_copy_on_write(data: tuple[list[Produc
     got = hnsw.search("image", q, k=10, where=where(base_colour="Red"))
     assert got[0].product.id == moved.id and got[0].score == pytest.approx(1.0, abs=1e-5)
     assert red[1].id not in {h.product.id for h in got}
-    assert moved.id not in {h.product.id for h in hnsw.search("image", q, k=300, where=where(base_colour="Blue"))}
+    assert moved.id not in {
+        h.product.id for h in hnsw.search("image", q, k=300, where=where(base_colour="Blue"))
+    }
     worst = hnsw.search("image", -q, k=1, where=where(base_colour="Red"))[0]
     assert worst.product.id == red[0].id
     assert red_graph.index.ntotal == before  # searches running on the old sub-graph kept it whole
@@ -378,6 +381,30 @@ def test_partition_updates_reach_subgraphs_copy_on_write(data: tuple[list[Produc
     hnsw.upsert("image", [p.id for p in red[2:80]], vectors[:78])
     stats = {s["value"]: s for s in hnsw.partition_stats("image")}
     assert stats["Red"] == {**stats["Red"], "labels": 200, "dead": 0}
+
+
+def test_small_values_are_contiguous_blocks_scored_exactly(data: tuple[list[Product], np.ndarray]) -> None:
+    # Default exact_max_cells: 200 rows x 32 dims per colour is far below it, so no value gets a graph.
+    hnsw = filled(HnswIndex(params=HnswParams(partition_fields=("base_colour",))), data)
+    assert isinstance(hnsw, HnswIndex)
+    queries = clustered(np.random.default_rng(47), 5)
+    filters = [
+        where(base_colour="Red"),
+        Filter((condition("base_colour", "in", ("Red", "Blue")), condition("price", ">=", 50.0))),
+    ]
+    for q in queries:
+        for filt in filters:
+            assert hnsw.search("image", q, k=15, where=filt) == exact_copy(hnsw, q, 15, filt)
+    stats = hnsw.partition_stats("image")
+    assert {s["kind"] for s in stats} == {"block"} and sum(s["vectors"] for s in stats) == N
+    assert hnsw._graphs == {}
+    # A write to one value copies that value's block again; the others are kept as they were.
+    blocks = hnsw._parts["image"][1]["base_colour"].blocks
+    red = next(p for p in data[0] if p.base_colour == "Red")
+    hnsw.upsert("image", [red.id], queries[0][None, :])
+    assert hnsw.search("image", queries[0], k=1, where=where(base_colour="Red"))[0].product.id == red.id
+    after = hnsw._parts["image"][1]["base_colour"].blocks
+    assert after["Blue"] is blocks["Blue"] and after["Red"] is not blocks["Red"]
 
 
 def test_partition_save_load_round_trip(data: tuple[list[Product], np.ndarray], tmp_path: Path) -> None:
