@@ -69,19 +69,20 @@ def mmr_order(
     spread = float(rel.max() - rel.min())
     scaled = (rel - rel.min()) / spread if spread > 0 else np.zeros(n)
     unit = _unit_rows(vectors if isinstance(vectors, np.ndarray) else list(vectors))
-    max_sim = np.full(n, -np.inf)
+    relevant = lam * scaled
+    gain = relevant
+    penalty: np.ndarray | None = None
     picked: list[int] = []
-    available = np.ones(n, dtype=bool)
-    for _ in range(k):
-        penalty = np.where(np.isfinite(max_sim), max_sim, 0.0)
-        gain = lam * scaled - (1.0 - lam) * penalty
-        gain[~available] = -np.inf
+    while True:
         best = int(np.argmax(gain))
         picked.append(best)
-        available[best] = False
+        if len(picked) == k:
+            return picked
+        # The penalty: each item's highest similarity to the items picked so far.
         sims = unit @ unit[best]
-        max_sim = np.maximum(max_sim, sims)
-    return picked
+        penalty = sims.astype(np.float64) if penalty is None else np.maximum(penalty, sims)
+        gain = relevant - (1.0 - lam) * penalty
+        gain[picked] = -np.inf
 
 
 def diversify(ranked: Sequence[Ranked], k: int, lam: float) -> list[Ranked]:

@@ -85,14 +85,6 @@ def popularity_prior(weight: float, most: float) -> float:
     return min(1.0, math.log1p(weight) / math.log1p(most))
 
 
-def _member(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Per entry of ``ids``: is it one of ``sorted_ids`` (ascending)? By binary search."""
-    if sorted_ids.shape[0] == 0 or ids.shape[0] == 0:
-        return np.zeros(ids.shape[0], dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.shape[0] - 1)
-    return np.asarray(sorted_ids[pos] == ids)
-
-
 def dominant_gender(profile: StyleProfile) -> str | None:
     """The gender of (at least 80 % of) the shopper's non-unisex products, if there is one."""
     prefs = {g: w for g, w in profile.preferences.get("gender", {}).items() if g in _PERSON_GENDERS}
@@ -122,7 +114,7 @@ class RecommendationService:
         self.products = products
         self.ranking = ranking
         self.popularity_share = popularity_share
-        self._popular_types: tuple[int, dict[str, tuple[np.ndarray, np.ndarray]]] | None = None
+        self._popular_types: tuple[int, dict[str, list[tuple[int, int]]]] | None = None
 
     def recommend(
         self,
@@ -211,7 +203,7 @@ class RecommendationService:
                 if h.product.id not in hits:
                     hits[h.product.id], source[h.product.id] = h, f"favourite {article_type}"
         if self.popularity_share > 0:
-            self._add_popular(hits, source, favourite_types, where, exclude)
+            self._add_popular(hits, source, favourite_types, where, set(exclude.tolist()))
         return hits, source
 
     def _nearest(
@@ -277,52 +269,43 @@ class RecommendationService:
         source: dict[int, str],
         article_types: list[str],
         where: Filter,
-        exclude: np.ndarray,
+        exclude: set[int],
     ) -> None:
         """Add the most popular products of each of ``article_types`` that pass ``where``.
 
         Per type, the first ``POPULAR_PER_TYPE`` products of the catalog's ``POPULAR_SCAN`` most
-        popular that pass and were not bought (``exclude``, ascending ids); they join the
-        candidates in popularity order.
+        popular that pass; they join the candidates in popularity order.
         """
         by_type = self._popular_by_type()
-        matching = self.index.matching_ids(where) if where else None
         chosen: list[tuple[int, int]] = []
         for article_type in dict.fromkeys(article_types):
-            group = by_type.get(article_type)
-            if group is None:
-                continue
-            positions, pids = group
-            ok = ~_member(exclude, pids)
-            if matching is not None:
-                ok &= _member(matching, pids)
-            take = np.flatnonzero(ok)[:POPULAR_PER_TYPE]
-            chosen += zip(positions[take].tolist(), pids[take].tolist(), strict=True)
+            left = POPULAR_PER_TYPE
+            for position, pid in by_type.get(article_type, ()):
+                if left == 0:
+                    break
+                product = self.products.get(pid)
+                if product is None or pid in exclude or not where.matches(product):
+                    continue
+                left -= 1
+                chosen.append((position, pid))
         for _, pid in sorted(chosen):
             if pid not in hits:
                 product = self.products[pid]
                 hits[pid], source[pid] = Hit(product, 0.0), f"popular {product.article_type}"
 
-    def _popular_by_type(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """The ``POPULAR_SCAN`` most popular products grouped by article type, as arrays of their
-        ranks and ids, rebuilt only when events have moved the counts since the last call."""
+    def _popular_by_type(self) -> dict[str, list[tuple[int, int]]]:
+        """The ``POPULAR_SCAN`` most popular products grouped by article type, as (rank, id) pairs,
+        rebuilt only when events have moved the counts since the last call."""
         popularity = self.users.popularity
         generation = popularity.generation
         cached = self._popular_types
         if cached is not None and cached[0] == generation:
             return cached[1]
-        grouped: dict[str, list[tuple[int, int]]] = {}
+        by_type: dict[str, list[tuple[int, int]]] = {}
         for position, (pid, _) in enumerate(popularity.top(POPULAR_SCAN)):
             product = self.products.get(pid)
             if product is not None and product.article_type:
-                grouped.setdefault(product.article_type, []).append((position, pid))
-        by_type = {
-            t: (
-                np.asarray([r for r, _ in pairs], dtype=np.int64),
-                np.asarray([p for _, p in pairs], dtype=np.int64),
-            )
-            for t, pairs in grouped.items()
-        }
+                by_type.setdefault(product.article_type, []).append((position, pid))
         self._popular_types = (generation, by_type)
         return by_type
 
