@@ -181,6 +181,11 @@ class FashionLiteEmbedder:
         self.calibration_params = None if block is None else CalibrationParams.from_config(block)
         self._calibration: Calibration | None = None
         self._image_heads: Heads | None = None
+        if self.calibration_params is not None and not self.config.get("type_names"):
+            raise ModelError(
+                "config.json has a calibration but no type_names (the trained article types it is "
+                "relative to)"
+            )
         if self.calibration_params is not None and self.calibration_params.prior_weight > 0:
             if heads.prior_weight > 0:
                 raise ModelError(

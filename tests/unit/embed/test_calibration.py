@@ -246,3 +246,12 @@ def test_a_calibration_prior_mixes_the_imagenet_names_into_image_vectors(tmp_pat
     heads = Heads(arrays=arrays, use_colour=True, prior_weight=0.3, prior_temperature=1.0)
     with pytest.raises(ModelError, match="model trained with one"):
         FashionLiteEmbedder(heads, config, "0" * 64, cast(ImageBackbone, object()), cast(TextBackbone, tower))
+
+
+def test_a_calibration_without_the_trained_type_names_is_refused_at_load(tmp_path: Path) -> None:
+    model = tiny_model(tmp_path, {"image_value": 0.3, "text_weight": 0.3})
+    config = read_config(model)
+    del config["type_names"]
+    (model / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="no type_names"):
+        FashionLiteEmbedder.from_directory(model, cache_dir=tmp_path / "cache")
