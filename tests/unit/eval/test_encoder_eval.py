@@ -14,6 +14,7 @@ from fashion_search.eval.encoder import (
     image_to_image_precision,
     prompt_top1,
     random_projection_space,
+    seen_unseen_figures,
     space_metrics,
     text_to_image_recall,
     unseen_type_top1,
@@ -108,3 +109,14 @@ def test_unseen_type_top1_chooses_among_all_given_classes() -> None:
     assert alone["top1"] == 1.0 and alone["n_classes"] == 1
     with pytest.raises(ValidationError, match="Boots"):
         unseen_type_top1(products, images, encode, ["Boots"], classes=["Shirts", "Shoes"])
+
+
+def test_seen_figures_choose_among_the_same_classes_and_the_harmonic_mean_combines_both() -> None:
+    seen = [product(1, "Shirts", "Red"), product(2, "Shirts", "Blue")]
+    # The second Shirts photo is nearer the Shoes prompt: seen top-1 0.5 among both types.
+    images = unit([1, 0, 0, 0, 0], [0.2, 1, 0, 0, 0])
+    out = seen_unseen_figures(seen, images, {"top1": 0.25}, encode, ["Shirts", "Shoes"])
+    assert out["seen_top1"] == 0.5 and out["seen_n_images"] == 2 and out["unseen_top1"] == 0.25
+    assert out["harmonic_mean"] == pytest.approx(2 * 0.5 * 0.25 / 0.75)
+    none = seen_unseen_figures([], images[:0], {"top1": 0.25}, encode, ["Shirts", "Shoes"])
+    assert none["seen_top1"] is None and none["harmonic_mean"] is None
