@@ -5,7 +5,8 @@ For each catalog size it fills one :class:`HnswIndex` (with per-value sub-graphs
 runs the same queries unfiltered and with filters keeping about 10% of the products:
 
 * ``exact``: the exact NumPy answer over the same vectors (the ground truth);
-* ``hnsw``: the default path of the index;
+* ``hnsw``: the index's path with sub-graphs per value of ``--partition-fields`` (values of at
+  most ``exact_max_cells`` cells are contiguous blocks scored exactly instead);
 * ``hnsw, no sub-graphs``: the path before sub-graphs (filters answered exactly up to
   ``exact_max_cells``, else a walk of the whole graph through an ``IDSelectorBitmap`` with a raised
   efSearch) - the same index with ``partition_fields=()``;
@@ -350,19 +351,22 @@ def run_size(args: argparse.Namespace, n: int) -> dict[str, Any]:
     stats = hnsw.partition_stats(space)
     parts_s = time.perf_counter() - started
     graph_bytes = _graph_bytes(hnsw._graphs[space].index)
-    parts_bytes = sum(s["bytes"] for s in stats)
+    sub = [s for s in stats if s["kind"] == "graph"]
+    blocks = [s for s in stats if s["kind"] == "block"]
+    parts_bytes = sum(s["bytes"] for s in sub)
+    block_bytes = sum(s["bytes"] for s in blocks)
     vector_bytes = data.ids.shape[0] * dim * 4
     print(
         f"  load {load_s:.1f} s; main graph (M={args.m}, efConstruction={args.ef_construction}, float32) "
-        f"{graph_s:.1f} s, {graph_bytes / 2**20:,.0f} MiB; {len(stats)} sub-graphs "
-        f"({', '.join(data.partition_fields)}; {args.partition_storage}, values >= "
-        f"{params.partition_min_rows} vectors) {parts_s:.1f} s, {parts_bytes / 2**20:,.0f} MiB "
-        f"(float32 vectors: {vector_bytes / 2**20:,.0f} MiB)",
+        f"{graph_s:.1f} s, {graph_bytes / 2**20:,.0f} MiB; per value of {', '.join(data.partition_fields)} "
+        f"{parts_s:.1f} s: {len(sub)} sub-graphs ({args.partition_storage}) {parts_bytes / 2**20:,.1f} MiB, "
+        f"{len(blocks)} exact blocks (float32) {block_bytes / 2**20:,.1f} MiB "
+        f"(the float32 vectors: {vector_bytes / 2**20:,.0f} MiB)",
         flush=True,
     )
     for s in stats:
         print(
-            f"    sub-graph {s['field']}={s['value']!r}: {s['vectors']:,} vectors, "
+            f"    {s['kind']:<6}{s['field']}={s['value']!r}: {s['vectors']:,} vectors, "
             f"{s['bytes'] / 2**20:,.1f} MiB"
         )
 
@@ -376,6 +380,7 @@ def run_size(args: argparse.Namespace, n: int) -> dict[str, Any]:
         "subgraphs": stats,
         "subgraph_build_s": parts_s,
         "subgraph_bytes": parts_bytes,
+        "block_bytes": block_bytes,
         "vector_bytes": vector_bytes,
         "params": asdict(params),
         "rows": [],
