@@ -150,7 +150,7 @@ class _Columns:
                 return hit if c.op is Op.EQ else ~hit
             if c.op in (Op.IN, Op.NOT_IN):
                 wanted = [table[v] for v in c.value if isinstance(v, str) and v in table]
-                hit = np.isin(codes, np.array(wanted, dtype=np.int32))
+                hit = _codes_in(codes, wanted, len(table))
                 return hit if c.op is Op.IN else ~hit
             raise FilterError(f"range operator {c.op.value!r} needs a numeric field; {c.field!r} is text")
         if c.field in self.numbers:
@@ -217,6 +217,19 @@ def _as_ids(ids: Iterable[int], what: str = "ids") -> np.ndarray:
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
         raise ValidationError(f"{what} must be a flat sequence of integers, got dtype {arr.dtype}")
     return arr.astype(np.int64, copy=False)
+
+
+def _codes_in(codes: np.ndarray, wanted: list[int], size: int) -> np.ndarray:
+    """``np.isin(codes, wanted)`` for text codes (``-1``, null, is never wanted), without its sort:
+    a few comparisons, or a lookup table over the ``size`` codes (np.isin took 0.5 ms on 44k rows)."""
+    if len(wanted) <= 8:
+        hit = np.zeros(codes.shape[0], dtype=bool)
+        for code in wanted:
+            hit |= codes == code
+        return hit
+    lookup = np.zeros(size + 1, dtype=bool)
+    lookup[np.asarray(wanted, dtype=np.int64) + 1] = True
+    return lookup[codes.astype(np.int64) + 1]
 
 
 def _positions_mask(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -648,6 +661,8 @@ class ExactIndex:
             return [[] for _ in queries]
         n = data.ids.shape[0]
         keep = ~_positions_mask(data.ids, excluded) if excluded.size else None
+        # Vector ids are product ids, both ascending: as many of them means the same rows.
+        same_rows = snap.rows[space].shape[0] == snap.columns.ids.shape[0]
         known: dict[Condition, np.ndarray] = {}
         masks: list[np.ndarray | None] = []
         for _, where in queries:
@@ -659,7 +674,9 @@ class ExactIndex:
                     if part is None:
                         part = known[c] = snap.columns._condition(c)
                     products &= part
-                mask = products[snap.rows[space]] if keep is None else products[snap.rows[space]] & keep
+                mask = products if same_rows else products[snap.rows[space]]
+                if keep is not None:
+                    mask &= keep
             masks.append(mask)
         admitted = [np.arange(n) if m is None else np.flatnonzero(m) for m in masks]
         rows_of = admitted

@@ -17,8 +17,10 @@ COLOURS = ["Black", "White", "Red", "Blue"]
 TYPES = ["Shirts", "Watches", "Jeans", "Belts", "Caps"]
 
 
-def index_with_gaps(n: int = 400, dim: int = 12, seed: int = 0, bound: bool = False) -> ExactIndex:
-    """Products of several colours and types; every seventh one has no vector in the space.
+def index_with_gaps(
+    n: int = 400, dim: int = 12, seed: int = 0, bound: bool = False, gaps: bool = True
+) -> ExactIndex:
+    """Products of several colours and types; with ``gaps`` every seventh has no vector in the space.
 
     With ``bound`` the vectors are clustered, 64-d, and searches prune rows by the low-rank bound.
     """
@@ -36,7 +38,7 @@ def index_with_gaps(n: int = 400, dim: int = 12, seed: int = 0, bound: bool = Fa
             for i in range(n)
         ]
     )
-    ids = [i for i in range(n) if i % 7]
+    ids = [i for i in range(n) if i % 7 or not gaps]
     vectors = rng.standard_normal((len(ids), dim)).astype(np.float32)
     if bound:
         index.bound_min_rows = 0
@@ -76,9 +78,11 @@ def broad_and_typed(base: Filter | None, k: int, per_type: int) -> list[tuple[in
     ],
 )
 @pytest.mark.parametrize("exclude", [(), (4, 5, 12, 40, 399, 10_000)])
-@pytest.mark.parametrize("bound", [False, True])
-def test_every_query_answers_as_search_does(base: Filter | None, exclude: Iterable[int], bound: bool) -> None:
-    index = index_with_gaps(bound=bound)
+@pytest.mark.parametrize(("bound", "gaps"), [(False, True), (True, True), (True, False)])
+def test_every_query_answers_as_search_does(
+    base: Filter | None, exclude: Iterable[int], bound: bool, gaps: bool
+) -> None:
+    index = index_with_gaps(bound=bound, gaps=gaps)
     dim = 64 if bound else 12
     query = index.vectors("hybrid", [9])[0] + np.random.default_rng(3).standard_normal(dim).astype(np.float32)
     for k, per_type in [(50, 8), (1000, 3), (0, 5)]:
