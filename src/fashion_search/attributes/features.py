@@ -132,6 +132,10 @@ class _Cache:
                 Path(tmp).unlink()
 
 
+def _half_row(rows: np.ndarray | None, j: int) -> np.ndarray:
+    return np.zeros(0, np.float16) if rows is None else rows[j].astype(np.float16)
+
+
 def _cache_name(embedder: Embedder) -> str:
     from fashion_search.embed.fashion_lite import FashionLiteEmbedder
 
@@ -185,6 +189,9 @@ def photo_inputs(
                             "backbone": feats.backbone[j],
                             "logits": feats.logits[j].astype(np.float16),
                             "colour": feats.colour[j],
+                            # the visual head of newer models reads these two (embed/backbones.py)
+                            "extra": _half_row(feats.extra, j),
+                            "spatial": _half_row(feats.spatial, j),
                         },
                     )
             else:
@@ -207,6 +214,8 @@ def photo_inputs(
                 backbone=cache.get("backbone", ids),
                 logits=cache.get("logits", ids).astype(np.float32),
                 colour=cache.get("colour", ids),
+                extra=cache.get("extra", ids) if "extra" in cache.arrays else None,
+                spatial=cache.get("spatial", ids) if "spatial" in cache.arrays else None,
             )
             vectors = lite.embed_image_features(feats)
             extra = np.concatenate([feats.backbone, feats.colour], axis=1).astype(np.float32)

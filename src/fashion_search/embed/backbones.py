@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -30,6 +30,23 @@ Runtime = Literal["onnx", "eager"]
 IMAGE_SIZE = 224
 """Training geometry: every photo is squashed to this square, as the shared training photos were."""
 IMAGE_FEATURE_DIM = 1280
+# More outputs of the same backbone pass (no extra inference), which average pooling washes out:
+# "extra" poolings -- the spatial max of the last 7x7x1280 map, 2x2 grids of the 7x7x320 and
+# 14x14x112 block outputs and the max of the latter (mid-level texture and colour); grids are
+# row-major lists of cells that overlap where the map does not divide evenly (7 -> 2 cells of 4) --
+# and the whole "spatial" 7x7x192 output of block 14 (layout and shape: sleeves, heels, toe caps),
+# which a trained 1x1 convolution in the visual head reads. A 2x2 grid of the 1280-channel map
+# (5,120 more numbers) measured no better.
+_LAST_CHANNELS = 320
+_MID_CHANNELS = 112
+_MID_BLOCK = 10
+"""Index of the last 14x14 block (112 channels) in EfficientNet-Lite0's 16 blocks."""
+_SPATIAL_BLOCK = 14
+IMAGE_EXTRA_DIM = IMAGE_FEATURE_DIM + 4 * _LAST_CHANNELS + 4 * _MID_CHANNELS + _MID_CHANNELS
+SPATIAL_SHAPE = (192, 7, 7)
+"""Shape of the block-14 map per picture (channels, rows, columns)."""
+EXTRA_BLOCKS = slice(IMAGE_FEATURE_DIM, IMAGE_EXTRA_DIM)
+"""The part of the extra poolings that comes from the two earlier blocks (grids and max)."""
 IMAGENET_CLASSES = 1000
 TEXT_FEATURE_DIM = 384
 TEXT_MAX_TOKENS = 128
@@ -38,7 +55,7 @@ PIXEL_MEAN = 0.5
 PIXEL_STD = 0.5
 ONNX_OPSET = 17
 # Bump when the exported graphs change shape or meaning, so old cached exports are ignored.
-_GRAPH_VERSION = "2"
+_GRAPH_VERSION = "5"
 # Backgrounds of transparent images are composited on white, the colour of catalog backgrounds.
 _BACKGROUND = (255, 255, 255)
 
@@ -166,6 +183,22 @@ def normalise_pixels(pixels: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+def _cells(size: int, k: int) -> list[tuple[int, int]]:
+    """``k`` windows of ``ceil(size / k)`` covering ``0..size``, evenly spaced (overlapping if needed)."""
+    width = -(-size // k)
+    starts = [round(i * (size - width) / (k - 1)) for i in range(k)] if k > 1 else [0]
+    return [(s, s + width) for s in starts]
+
+
+def _grid(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``(n, c, h, w)`` -> ``(n, k * k * c)``: means over a ``k`` x ``k`` grid of cells, row-major."""
+    import torch
+
+    rows, cols = _cells(int(x.shape[2]), k), _cells(int(x.shape[3]), k)
+    cells = [x[:, :, r0:r1, c0:c1].mean(dim=(2, 3)) for r0, r1 in rows for c0, c1 in cols]
+    return torch.cat(cells, dim=1)
+
+
 def _build_efficientnet(weights: Path) -> torch.nn.Module:
     import torch
     from efficientnet_lite_pytorch import EfficientNet
@@ -174,23 +207,58 @@ def _build_efficientnet(weights: Path) -> torch.nn.Module:
     net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
 
     class PooledEfficientNet(torch.nn.Module):
-        """EfficientNet-Lite0 returning (pooled 1280-d features, ImageNet logits)."""
+        """EfficientNet-Lite0 returning (pooled features, ImageNet logits, extra poolings, spatial map)."""
 
         def __init__(self) -> None:
             super().__init__()
             self.net = net
 
-        def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            pooled = self.net.extract_features(pixels).mean(dim=(2, 3))
-            return pooled, self.net._fc(pooled)
+        def forward(
+            self, pixels: torch.Tensor
+        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+            m = self.net
+            x = m._swish(m._bn0(m._conv_stem(pixels)))
+            mid = spatial = x
+            for idx, block in enumerate(m._blocks):
+                x = block(x)  # inference: no drop-connect
+                if idx == _MID_BLOCK:
+                    mid = x
+                elif idx == _SPATIAL_BLOCK:
+                    spatial = x
+            last = x
+            head = m._swish(m._bn1(m._conv_head(last)))
+            pooled = head.mean(dim=(2, 3))
+            extra = torch.cat(
+                [
+                    head.amax(dim=(2, 3)),
+                    _grid(last, 2),
+                    _grid(mid, 2),
+                    mid.amax(dim=(2, 3)),
+                ],
+                dim=1,
+            )
+            return pooled, m._fc(pooled), extra, spatial
 
     module = PooledEfficientNet()
     module.eval()
     return module
 
 
+class BackboneOutputs(NamedTuple):
+    """What one pass of the image tower gives for ``n`` pictures (float32)."""
+
+    features: np.ndarray
+    """``(n, 1280)`` average-pooled last map."""
+    logits: np.ndarray
+    """``(n, 1000)`` ImageNet logits."""
+    extra: np.ndarray
+    """``(n, IMAGE_EXTRA_DIM)`` more poolings (see the module constants)."""
+    spatial: np.ndarray
+    """``(n, *SPATIAL_SHAPE)`` block-14 map."""
+
+
 class ImageBackbone:
-    """Frozen EfficientNet-Lite0: pictures -> (pooled features, ImageNet logits).
+    """Frozen EfficientNet-Lite0: pictures -> :class:`BackboneOutputs` (pooled features, logits, ...).
 
     ``runtime="onnx"`` (default) exports the network once into ``cache_dir`` and runs it with
     onnxruntime; ``runtime="eager"`` runs plain PyTorch under ``torch.inference_mode``.
@@ -234,8 +302,14 @@ class ImageBackbone:
                 (dummy,),
                 str(tmp),
                 input_names=["pixels"],
-                output_names=["features", "logits"],
-                dynamic_axes={"pixels": {0: "batch"}, "features": {0: "batch"}, "logits": {0: "batch"}},
+                output_names=["features", "logits", "extra", "spatial"],
+                dynamic_axes={
+                    "pixels": {0: "batch"},
+                    "features": {0: "batch"},
+                    "logits": {0: "batch"},
+                    "extra": {0: "batch"},
+                    "spatial": {0: "batch"},
+                },
                 opset_version=ONNX_OPSET,
                 dynamo=False,
             )
@@ -251,24 +325,31 @@ class ImageBackbone:
 
     def run(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(n, 3, 224, 224)`` normalised float32 -> (``(n, 1280)`` features, ``(n, 1000)`` logits)."""
+        out = self.run_all(pixels)
+        return out.features, out.logits
+
+    def run_all(self, pixels: np.ndarray) -> BackboneOutputs:
+        """Every output of one pass over ``(n, 3, 224, 224)`` normalised float32 pixels."""
         if pixels.ndim != 4 or pixels.shape[1:] != (3, IMAGE_SIZE, IMAGE_SIZE):
             raise ImageError(
                 f"expected pixels of shape (n, 3, {IMAGE_SIZE}, {IMAGE_SIZE}), got {pixels.shape}"
             )
         if len(pixels) == 0:
-            return (
+            return BackboneOutputs(
                 np.zeros((0, IMAGE_FEATURE_DIM), np.float32),
                 np.zeros((0, IMAGENET_CLASSES), np.float32),
+                np.zeros((0, IMAGE_EXTRA_DIM), np.float32),
+                np.zeros((0, *SPATIAL_SHAPE), np.float32),
             )
         if self.runtime == "onnx":
-            features, logits = self._onnx().run(None, {"pixels": pixels.astype(np.float32, copy=False)})
-            return np.asarray(features, np.float32), np.asarray(logits, np.float32)
+            outs = self._onnx().run(None, {"pixels": pixels.astype(np.float32, copy=False)})
+            return BackboneOutputs(*(np.asarray(o, np.float32) for o in outs))
         import torch
 
         with torch.inference_mode():
             torch.set_num_threads(self.threads)
-            feats, logits = self._eager()(torch.from_numpy(pixels))
-        return feats.numpy().astype(np.float32), logits.numpy().astype(np.float32)
+            outs = self._eager()(torch.from_numpy(pixels))
+        return BackboneOutputs(*(o.numpy() for o in outs))
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from fashion_search.embed.backbones import ImageBackbone, Runtime, TextBackbone
+from fashion_search.embed.backbones import (
+    EXTRA_BLOCKS,
+    IMAGE_EXTRA_DIM,
+    SPATIAL_SHAPE,
+    ImageBackbone,
+    Runtime,
+    TextBackbone,
+)
 from fashion_search.embed.base import l2_normalise
 from fashion_search.embed.calibration import CONFIG_KEY as CALIBRATION_KEY
 from fashion_search.embed.calibration import Calibration, CalibrationParams
@@ -29,6 +36,7 @@ MODEL_FAMILY = "fashion-lite-v1"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "heads.npz"
 _GELU_C = np.float32(np.sqrt(2.0 / np.pi))
+_SPATIAL_ARRAYS = ("vis_map_mean", "vis_map_scale", "vis_conv_w", "vis_conv_b")
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
@@ -54,7 +62,9 @@ class Heads:
     Text: ``z = t + R @ t`` on the unit MiniLM vector ``t`` (``R`` absent = locked text tower).
 
     With a visual head (``vis_*`` arrays), image vectors are ``[z, w u]`` normalised, where ``u`` is a
-    unit vector from a second small MLP trained for image -> image similarity, and text vectors are
+    unit vector from a second small MLP trained for image -> image similarity (reading, when
+    ``vis_extra_*`` / ``vis_map_*`` are present, the backbone's extra poolings and a 1x1 convolution
+    of its block-14 map too), and text vectors are
     ``[z, 0]``: text -> image rankings and prompt classification are unchanged, image -> image
     neighbours weigh visual (article type) similarity too.
     """
@@ -64,6 +74,8 @@ class Heads:
     prior_weight: float
     prior_temperature: float
     visual_weight: float = 0.0
+    shared_extra: bool = False
+    """The shared head reads the earlier blocks' extra poolings too (recipe ``shared_extra``)."""
 
     @classmethod
     def load(cls, path: Path, config: Mapping[str, Any]) -> Heads:
@@ -82,10 +94,28 @@ class Heads:
             prior_weight=float(recipe.get("prior_weight", 0.0)),
             prior_temperature=float(recipe.get("prior_temperature", 1.0)),
             visual_weight=float(recipe.get("visual_weight", 0.0)),
+            shared_extra=bool(recipe.get("shared_extra", False)),
         )
         visual = [k for k in ("vis_w1", "vis_b1", "vis_w2", "vis_b2") if k in arrays]
         if visual and len(visual) != 4:
             raise ModelError(f"head weights {path} hold an incomplete visual head: {visual}")
+        extra = [k for k in ("vis_extra_mean", "vis_extra_scale") if k in arrays]
+        if extra and (len(extra) != 2 or not visual):
+            raise ModelError(f"head weights {path} hold incomplete extra-pooling inputs: {extra}")
+        if extra and arrays["vis_extra_mean"].shape != (IMAGE_EXTRA_DIM,):
+            raise ModelError(
+                f"the visual head of {path} reads {arrays['vis_extra_mean'].shape[0]} extra poolings, but"
+                f" this version's image backbone gives {IMAGE_EXTRA_DIM}; retrain the model"
+                f" or use the fashion-search version it was trained with"
+            )
+        spatial = [k for k in _SPATIAL_ARRAYS if k in arrays]
+        if spatial and (len(spatial) != len(_SPATIAL_ARRAYS) or not visual):
+            raise ModelError(f"head weights {path} hold an incomplete spatial convolution: {spatial}")
+        if spatial and arrays["vis_map_mean"].shape != (SPATIAL_SHAPE[0],):
+            raise ModelError(
+                f"the visual head of {path} reads a {arrays['vis_map_mean'].shape[0]}-channel map, but"
+                f" this version's image backbone gives {SPATIAL_SHAPE[0]} channels; retrain the model"
+            )
         if heads.prior_weight > 0 and "prior_table" not in arrays:
             raise ModelError(f"head weights {path} lack the ImageNet prior table the config asks for")
         return heads
@@ -102,8 +132,33 @@ class Heads:
         parts = [feats.backbone]
         if self.use_colour:
             parts.append(feats.colour)
+        if self.shared_extra:
+            parts.append(self._extra(feats)[:, EXTRA_BLOCKS])
         x = np.concatenate(parts, axis=1).astype(np.float32)
         return (x - self.arrays["in_mean"]) * self.arrays["in_scale"]
+
+    @staticmethod
+    def _extra(feats: ImageFeatures) -> np.ndarray:
+        if feats.extra is None:
+            raise ModelError(
+                "this model reads the image backbone's extra poolings, which these image features"
+                " lack (features cached before they existed?)"
+            )
+        return feats.extra
+
+    def _spatial_conv(self, feats: ImageFeatures) -> np.ndarray:
+        """The visual head's 1x1 convolution over the standardised block-14 map, flattened channel-major."""
+        if feats.spatial is None:
+            raise ModelError(
+                "this model reads the image backbone's spatial map, which these image features lack"
+                " (features cached before it existed?)"
+            )
+        a = self.arrays
+        n, c = feats.spatial.shape[:2]
+        maps = feats.spatial.reshape(n, c, -1).astype(np.float32)
+        maps = (maps - a["vis_map_mean"][:, None]) * a["vis_map_scale"][:, None]
+        conv = np.einsum("ncp,ck->nkp", maps, a["vis_conv_w"], optimize=True) + a["vis_conv_b"][:, None]
+        return gelu(conv).reshape(n, -1)
 
     def project_images(self, feats: ImageFeatures) -> np.ndarray:
         a = self.arrays
@@ -116,7 +171,13 @@ class Heads:
             prior = l2_normalise(imagenet_prior(feats.logits, a["prior_table"], self.prior_temperature))
             z = l2_normalise(z + np.float32(self.prior_weight) * prior)
         if self.visual_dim:
-            u = l2_normalise(gelu(x @ a["vis_w1"] + a["vis_b1"]) @ a["vis_w2"] + a["vis_b2"])
+            xv = x
+            if "vis_extra_mean" in a:
+                extra = (self._extra(feats).astype(np.float32) - a["vis_extra_mean"]) * a["vis_extra_scale"]
+                xv = np.concatenate([xv, extra], axis=1)
+            if "vis_conv_w" in a:
+                xv = np.concatenate([xv, self._spatial_conv(feats)], axis=1)
+            u = l2_normalise(gelu(xv @ a["vis_w1"] + a["vis_b1"]) @ a["vis_w2"] + a["vis_b2"])
             z = l2_normalise(np.concatenate([z, np.float32(self.visual_weight) * u], axis=1))
         return z
 

@@ -38,6 +38,11 @@ class ImageFeatures:
     """``(n, 1000)`` ImageNet logits."""
     colour: np.ndarray
     """``(n, COLOUR_DIM)`` foreground colour histogram and statistics."""
+    extra: np.ndarray | None = None
+    """``(n, IMAGE_EXTRA_DIM)`` more poolings of the same backbone pass (max, grids of earlier blocks;
+    see :mod:`~fashion_search.embed.backbones`); None where they were not kept (older caches)."""
+    spatial: np.ndarray | None = None
+    """``(n, *SPATIAL_SHAPE)`` block-14 map of the same pass; None where it was not kept."""
 
     def __len__(self) -> int:
         return len(self.backbone)
@@ -114,8 +119,14 @@ def flip_pixels(pixels: np.ndarray) -> np.ndarray:
 
 def features_from_pixels(backbone: ImageBackbone, pixels: np.ndarray) -> ImageFeatures:
     """Run the backbone and the colour histogram on ``(n, 224, 224, 3)`` uint8 pictures."""
-    feats, logits = backbone.run(normalise_pixels(pixels))
-    return ImageFeatures(backbone=feats, logits=logits, colour=colour_histogram(pixels))
+    out = backbone.run_all(normalise_pixels(pixels))
+    return ImageFeatures(
+        backbone=out.features,
+        logits=out.logits,
+        colour=colour_histogram(pixels),
+        extra=out.extra,
+        spatial=out.spatial,
+    )
 
 
 def image_features(backbone: ImageBackbone, images: Sequence[Image.Image]) -> ImageFeatures:

@@ -25,11 +25,19 @@ import numpy as np
 from PIL import Image
 
 from fashion_search.domain import ImageStatus, Product
-from fashion_search.embed.backbones import ImageBackbone, TextBackbone, images_to_uint8, normalise_pixels
+from fashion_search.embed.backbones import (
+    EXTRA_BLOCKS,
+    IMAGE_EXTRA_DIM,
+    SPATIAL_SHAPE,
+    ImageBackbone,
+    TextBackbone,
+    images_to_uint8,
+    normalise_pixels,
+)
 from fashion_search.embed.base import l2_normalise
 from fashion_search.embed.descriptions import audience, clean_value, describe_product
 from fashion_search.embed.fashion_lite import CONFIG_FILE, MODEL_FAMILY, WEIGHTS_FILE
-from fashion_search.embed.features import ImageFeatures, features_from_pixels, flip_pixels
+from fashion_search.embed.features import ImageFeatures, colour_histogram, flip_pixels
 from fashion_search.errors import CatalogError, ValidationError
 
 Progress = Callable[[str, int, int], None]
@@ -38,7 +46,7 @@ Progress = Callable[[str, int, int], None]
 TYPE_PROMPT = "a photo of a {}"
 """The zero-shot prompt for an article type (and, with a colour name, for a colour)."""
 
-_FEATURE_CACHE_VERSION = "1"
+_FEATURE_CACHE_VERSION = "2"
 CARD_FILE = "MODEL_CARD.md"
 
 
@@ -78,6 +86,14 @@ class Recipe:
     visual_weight: float = 1.5
     """Length of the visual part next to the unit shared part before the whole vector is normalised."""
     visual_temperature: float = 0.1
+    visual_extra: bool = True
+    """The visual head also reads the extra poolings of the backbone pass (max of the last map, 2x2
+    and 3x3 grids of earlier blocks)."""
+    visual_conv: int = 64
+    """Channels of a 1x1 convolution over the backbone's 7x7x192 block-14 map whose flattened output
+    the visual head also reads (layout and shape; 0 = not used)."""
+    shared_extra: bool = False
+    """The shared head also reads the earlier blocks' poolings (mid-level colour and texture)."""
 
 
 def recipe_with(overrides: str | dict[str, Any]) -> Recipe:
@@ -205,21 +221,22 @@ def photo_features(
     batch_size: int = 32,
     progress: Progress | None = None,
 ) -> PhotoFeatures:
-    """Tower outputs of every photo and its mirror image, computed once and cached in ``cache_dir``."""
-    key = hashlib.sha256(
-        f"{_FEATURE_CACHE_VERSION}|{backbone.onnx_path.name}|{_files_key(paths)}".encode()
-    ).hexdigest()[:16]
-    target = Path(cache_dir) / f"photo-features-{key}.npz"
+    """Tower outputs of every photo and its mirror image, computed once and cached in ``cache_dir``.
+
+    The extra poolings and the spatial map (``IMAGE_EXTRA_DIM`` and 9,408 numbers a photo) are kept
+    in float16.
+    """
+    target = photo_features_path(paths, backbone, cache_dir)
     if target.is_file():
         with np.load(target, allow_pickle=False) as data:
             if np.array_equal(data["ids"], np.asarray(ids)):
-                return PhotoFeatures(
-                    ids=data["ids"],
-                    plain=ImageFeatures(data["feat"], data["logits"], data["colour"]),
-                    flipped=ImageFeatures(data["feat_flip"], data["logits_flip"], data["colour"]),
-                )
+                return _photo_features_of({k: data[k] for k in data.files})
     parts: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("feat", "logits", "colour", "feat_flip", "logits_flip")
+        k: []
+        for k in (
+            *("feat", "logits", "colour", "extra", "spatial"),
+            *("feat_flip", "logits_flip", "extra_flip", "spatial_flip"),
+        )
     }
     for start in range(0, len(paths), batch_size):
         images = []
@@ -228,13 +245,13 @@ def photo_features(
                 im.draft("RGB", (224, 224))
                 images.append(im.convert("RGB"))
         pixels = images_to_uint8(images)
-        plain = features_from_pixels(backbone, pixels)
-        flipped, flipped_logits = backbone.run(normalise_pixels(flip_pixels(pixels)))
-        parts["feat"].append(plain.backbone)
-        parts["logits"].append(plain.logits)
-        parts["colour"].append(plain.colour)
-        parts["feat_flip"].append(flipped)
-        parts["logits_flip"].append(flipped_logits)
+        parts["colour"].append(colour_histogram(pixels))
+        for suffix, batch in (("", pixels), ("_flip", flip_pixels(pixels))):
+            out = backbone.run_all(normalise_pixels(batch))
+            parts["feat" + suffix].append(out.features)
+            parts["logits" + suffix].append(out.logits)
+            parts["extra" + suffix].append(out.extra.astype(np.float16))
+            parts["spatial" + suffix].append(out.spatial.astype(np.float16))
         if progress is not None:
             progress("image features", min(start + batch_size, len(paths)), len(paths))
     arrays = {k: np.concatenate(v) if v else np.zeros((0, 0), np.float32) for k, v in parts.items()}
@@ -247,10 +264,30 @@ def photo_features(
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
+    return _photo_features_of(arrays)
+
+
+def photo_features_path(paths: Sequence[Path], backbone: ImageBackbone, cache_dir: Path) -> Path:
+    """Where :func:`photo_features` caches the tower outputs of ``paths`` (keyed by graph and files)."""
+    key = hashlib.sha256(
+        f"{_FEATURE_CACHE_VERSION}|{backbone.onnx_path.name}|{_files_key(paths)}".encode()
+    ).hexdigest()[:16]
+    return Path(cache_dir) / f"photo-features-{key}.npz"
+
+
+def _photo_features_of(arrays: dict[str, np.ndarray]) -> PhotoFeatures:
     return PhotoFeatures(
         ids=arrays["ids"],
-        plain=ImageFeatures(arrays["feat"], arrays["logits"], arrays["colour"]),
-        flipped=ImageFeatures(arrays["feat_flip"], arrays["logits_flip"], arrays["colour"]),
+        plain=ImageFeatures(
+            arrays["feat"], arrays["logits"], arrays["colour"], arrays["extra"], arrays["spatial"]
+        ),
+        flipped=ImageFeatures(
+            arrays["feat_flip"],
+            arrays["logits_flip"],
+            arrays["colour"],
+            arrays["extra_flip"],
+            arrays["spatial_flip"],
+        ),
     )
 
 
@@ -320,6 +357,12 @@ class TrainingSet:
     colour_prompts: np.ndarray
     prior: np.ndarray | None = None
     prior_flipped: np.ndarray | None = None
+    visual_extra: np.ndarray | None = None
+    """Extra poolings the visual head reads next to ``inputs`` (None: it reads ``inputs`` only)."""
+    visual_extra_flipped: np.ndarray | None = None
+    visual_spatial: np.ndarray | None = None
+    """``(n, 192, 7, 7)`` maps the visual head's 1x1 convolution reads (None: no convolution)."""
+    visual_spatial_flipped: np.ndarray | None = None
 
 
 @dataclass
@@ -332,7 +375,31 @@ def head_inputs(feats: ImageFeatures, recipe: Recipe) -> np.ndarray:
     parts = [feats.backbone]
     if recipe.use_colour:
         parts.append(feats.colour)
+    if recipe.shared_extra:
+        if feats.extra is None:
+            raise ValidationError(
+                "the recipe's shared head reads the extra poolings, which these features lack"
+            )
+        parts.append(feats.extra[:, EXTRA_BLOCKS])
     return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+def visual_extra_inputs(feats: ImageFeatures, recipe: Recipe) -> np.ndarray | None:
+    """The extra poolings the visual head reads (float32), or None when the recipe does not use them."""
+    if not (recipe.visual_extra and recipe.visual_dim > 0):
+        return None
+    if feats.extra is None:
+        raise ValidationError("the recipe's visual head reads the extra poolings, which these features lack")
+    return feats.extra.astype(np.float32)
+
+
+def visual_spatial_inputs(feats: ImageFeatures, recipe: Recipe) -> np.ndarray | None:
+    """The block-14 maps the visual head's convolution reads (float32), or None when not used."""
+    if not (recipe.visual_conv > 0 and recipe.visual_dim > 0):
+        return None
+    if feats.spatial is None:
+        raise ValidationError("the recipe's visual head reads the spatial map, which these features lack")
+    return feats.spatial.astype(np.float32)
 
 
 def prior_vectors(feats: ImageFeatures, recipe: Recipe, prior_table: np.ndarray | None) -> np.ndarray | None:
@@ -382,10 +449,31 @@ def fit_heads(
         params += list(skip.parameters())
     if residual is not None:
         params.append(residual)
-    vis1 = torch.nn.Linear(d_in, recipe.visual_hidden) if recipe.visual_dim > 0 else None
+    e_plain = e_flip = None
+    if data.visual_extra is not None and data.visual_extra_flipped is not None and recipe.visual_dim > 0:
+        e_mean = data.visual_extra.mean(axis=0, dtype=np.float64).astype(np.float32)
+        e_scale = (1.0 / (data.visual_extra.std(axis=0, dtype=np.float64) + 1e-4)).astype(np.float32)
+        e_plain = torch.from_numpy((data.visual_extra - e_mean) * e_scale)
+        e_flip = torch.from_numpy((data.visual_extra_flipped - e_mean) * e_scale)
+    s_plain = s_flip = None
+    conv = None
+    maps, maps_flipped = data.visual_spatial, data.visual_spatial_flipped
+    if maps is not None and maps_flipped is not None and recipe.visual_conv > 0 and recipe.visual_dim > 0:
+        s_mean = maps.mean(axis=(0, 2, 3), dtype=np.float64).astype(np.float32)
+        s_std = maps.std(axis=(0, 2, 3), dtype=np.float64).astype(np.float32)
+        s_scale = 1.0 / (s_std + 1e-4)
+        s_plain = torch.from_numpy((maps - s_mean[:, None, None]) * s_scale[:, None, None])
+        s_flip = torch.from_numpy((maps_flipped - s_mean[:, None, None]) * s_scale[:, None, None])
+        conv = torch.nn.Conv2d(int(s_plain.shape[1]), recipe.visual_conv, kernel_size=1)
+    vis_in = d_in + (0 if e_plain is None else int(e_plain.shape[1]))
+    if s_plain is not None:
+        vis_in += recipe.visual_conv * int(s_plain.shape[2] * s_plain.shape[3])
+    vis1 = torch.nn.Linear(vis_in, recipe.visual_hidden) if recipe.visual_dim > 0 else None
     vis2 = torch.nn.Linear(recipe.visual_hidden, recipe.visual_dim) if recipe.visual_dim > 0 else None
     if vis1 is not None and vis2 is not None:
         params += [*vis1.parameters(), *vis2.parameters()]
+    if conv is not None:
+        params += list(conv.parameters())
     opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
     n = len(x_plain)
     steps_per_epoch = max(1, int(np.ceil(n / recipe.batch_size)))
@@ -451,7 +539,13 @@ def fit_heads(
                 sc = supervised_contrastive(scale_ * img, img, type_index[idx_t])
                 loss = loss + recipe.supcon_weight * sc
             if vis1 is not None and vis2 is not None:
-                u = F.normalize(vis2(dropout(F.gelu(vis1(x), approximate="tanh"))), dim=-1)
+                xv = x
+                if e_plain is not None and e_flip is not None:
+                    xv = torch.cat([xv, torch.where(flip_t[:, None], e_flip[idx_t], e_plain[idx_t])], dim=1)
+                if conv is not None and s_plain is not None and s_flip is not None:
+                    batch_maps = torch.where(flip_t[:, None, None, None], s_flip[idx_t], s_plain[idx_t])
+                    xv = torch.cat([xv, F.gelu(conv(batch_maps), approximate="tanh").flatten(1)], dim=1)
+                u = F.normalize(vis2(dropout(F.gelu(vis1(xv), approximate="tanh"))), dim=-1)
                 loss = loss + supervised_contrastive(u / recipe.visual_temperature, u, type_index[idx_t])
             if residual is not None:
                 loss = loss + recipe.text_residual_penalty * (residual**2).sum()
@@ -482,6 +576,14 @@ def fit_heads(
         arrays["vis_b1"] = vis1.bias.detach().numpy().copy()
         arrays["vis_w2"] = vis2.weight.detach().numpy().T.copy()
         arrays["vis_b2"] = vis2.bias.detach().numpy().copy()
+        if e_plain is not None:
+            arrays["vis_extra_mean"] = e_mean
+            arrays["vis_extra_scale"] = e_scale
+        if conv is not None:
+            arrays["vis_map_mean"] = s_mean
+            arrays["vis_map_scale"] = s_scale
+            arrays["vis_conv_w"] = conv.weight.detach().numpy()[:, :, 0, 0].T.copy()
+            arrays["vis_conv_b"] = conv.state_dict()["bias"].numpy().copy()
     return FitResult(arrays=arrays, history=history)
 
 
@@ -536,6 +638,10 @@ def build_training_set(
     type_pos = {t: i for i, t in enumerate(type_names)}
     colour_pos = {c: i for i, c in enumerate(colour_names)}
     return TrainingSet(
+        visual_extra=visual_extra_inputs(plain, recipe),
+        visual_extra_flipped=visual_extra_inputs(flipped, recipe),
+        visual_spatial=visual_spatial_inputs(plain, recipe),
+        visual_spatial_flipped=visual_spatial_inputs(flipped, recipe),
         inputs=head_inputs(plain, recipe),
         inputs_flipped=head_inputs(flipped, recipe),
         prior=prior_vectors(plain, recipe, prior_table),
@@ -550,7 +656,9 @@ def build_training_set(
 
 
 def _take(feats: ImageFeatures, rows: np.ndarray) -> ImageFeatures:
-    return ImageFeatures(feats.backbone[rows], feats.logits[rows], feats.colour[rows])
+    extra = None if feats.extra is None else feats.extra[rows]
+    spatial = None if feats.spatial is None else feats.spatial[rows]
+    return ImageFeatures(feats.backbone[rows], feats.logits[rows], feats.colour[rows], extra, spatial)
 
 
 def labelled(products: Sequence[Product]) -> list[Product]:
@@ -647,7 +755,21 @@ def train_model(
     config: dict[str, Any] = {
         "family": MODEL_FAMILY,
         "dim": int(arrays["w2"].shape[1]) + recipe.visual_dim,
-        "image_tower": "efficientnet-lite0 (ImageNet), pooled 1280-d, 224x224 squashed, mean/std 0.5",
+        "image_tower": "efficientnet-lite0 (ImageNet), pooled 1280-d, 224x224 squashed, mean/std 0.5"
+        + (
+            f"; visual head also reads {IMAGE_EXTRA_DIM} extra poolings of the same pass"
+            " (max of the 7x7x1280 map, 2x2 grids of the 7x7x320 and 14x14x112 blocks, max of the latter"
+            ")"
+            if "vis_extra_mean" in arrays
+            else ""
+        )
+        + (
+            f"; and a 1x1 convolution ({recipe.visual_conv} channels) over the 7x7x192 block-14 map"
+            if "vis_conv_w" in arrays
+            else ""
+        ),
+        "image_extra_dim": IMAGE_EXTRA_DIM if "vis_extra_mean" in arrays else 0,
+        "image_spatial_shape": list(SPATIAL_SHAPE) if "vis_conv_w" in arrays else None,
         "text_tower": "sentence-transformers/all-MiniLM-L6-v2, mean pooled, L2 normalised",
         "recipe": asdict(recipe),
         "recipe_changes": recipe_changes(recipe),

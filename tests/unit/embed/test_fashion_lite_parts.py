@@ -10,7 +10,16 @@ import pytest
 from PIL import Image
 
 from fashion_search.domain import Product
-from fashion_search.embed.backbones import IMAGE_SIZE, images_to_uint8, load_rgb, normalise_pixels
+from fashion_search.embed.backbones import (
+    IMAGE_EXTRA_DIM,
+    IMAGE_SIZE,
+    SPATIAL_SHAPE,
+    _cells,
+    _grid,
+    images_to_uint8,
+    load_rgb,
+    normalise_pixels,
+)
 from fashion_search.embed.descriptions import describe_product
 from fashion_search.embed.fashion_lite import Heads, read_config
 from fashion_search.embed.features import COLOUR_DIM, ImageFeatures, colour_histogram
@@ -197,3 +206,77 @@ def test_a_visual_subspace_leaves_text_rankings_alone_and_adds_image_similarity(
     write_model_dir(out, {"family": "fashion-lite-v1", "recipe": {}}, visual)
     with pytest.raises(ModelError, match="incomplete visual head"):
         Heads.load(out / "heads.npz", read_config(out))
+
+
+def test_the_visual_head_reads_extra_poolings_and_a_1x1_convolution_of_the_spatial_map(
+    tmp_path: Path,
+) -> None:
+    import torch
+
+    rng = np.random.default_rng(3)
+    channels = SPATIAL_SHAPE[0]
+    arrays = {
+        **tiny_heads(),
+        "vis_w1": rng.standard_normal((1280 + COLOUR_DIM + IMAGE_EXTRA_DIM + 5 * 49, 8)).astype(np.float32),
+        "vis_b1": np.zeros(8, np.float32),
+        "vis_w2": rng.standard_normal((8, 3)).astype(np.float32),
+        "vis_b2": np.zeros(3, np.float32),
+        "vis_extra_mean": rng.standard_normal(IMAGE_EXTRA_DIM).astype(np.float32),
+        "vis_extra_scale": rng.random(IMAGE_EXTRA_DIM).astype(np.float32),
+        "vis_map_mean": rng.standard_normal(channels).astype(np.float32),
+        "vis_map_scale": rng.random(channels).astype(np.float32),
+        "vis_conv_w": rng.standard_normal((channels, 5)).astype(np.float32),
+        "vis_conv_b": rng.standard_normal(5).astype(np.float32),
+    }
+    heads = Heads(arrays=arrays, use_colour=True, prior_weight=0.0, prior_temperature=1.0, visual_weight=1.5)
+    spatial = rng.standard_normal((2, *SPATIAL_SHAPE)).astype(np.float32)
+    feats = ImageFeatures(
+        rng.standard_normal((2, 1280)).astype(np.float32),
+        np.zeros((2, 1000), np.float32),
+        rng.random((2, COLOUR_DIM)).astype(np.float32),
+        rng.standard_normal((2, IMAGE_EXTRA_DIM)).astype(np.float32),
+        spatial,
+    )
+    images = heads.project_images(feats)
+    assert images.shape == (2, 7)
+    np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-5)
+    # The NumPy convolution is torch's 1x1 Conv2d on the standardised map, flattened channel-major.
+    conv = torch.nn.Conv2d(channels, 5, kernel_size=1)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(arrays["vis_conv_w"].T[:, :, None, None].copy()))
+        conv.bias.copy_(torch.from_numpy(arrays["vis_conv_b"]))
+        maps = (spatial - arrays["vis_map_mean"][:, None, None]) * arrays["vis_map_scale"][:, None, None]
+        want = torch.nn.functional.gelu(conv(torch.from_numpy(maps)), approximate="tanh").flatten(1).numpy()
+    np.testing.assert_allclose(heads._spatial_conv(feats), want, rtol=1e-4, atol=1e-4)
+    # Features without the extra outputs (an older cache) are refused with a clear error.
+    with pytest.raises(ModelError, match="extra poolings"):
+        heads.project_images(ImageFeatures(feats.backbone, feats.logits, feats.colour))
+    with pytest.raises(ModelError, match="spatial map"):
+        heads.project_images(ImageFeatures(feats.backbone, feats.logits, feats.colour, feats.extra))
+    # A model whose heads expect another backbone layout fails on load, naming the mismatch.
+    out = tmp_path / "model"
+    wrong = {
+        **arrays,
+        "vis_extra_mean": arrays["vis_extra_mean"][:-1],
+        "vis_extra_scale": arrays["vis_extra_scale"][:-1],
+    }
+    write_model_dir(out, {"family": "fashion-lite-v1", "recipe": {"visual_weight": 1.5}}, wrong)
+    with pytest.raises(ModelError, match=f"reads {IMAGE_EXTRA_DIM - 1} extra poolings"):
+        Heads.load(out / "heads.npz", read_config(out))
+    del arrays["vis_conv_b"]
+    write_model_dir(out, {"family": "fashion-lite-v1", "recipe": {}}, arrays)
+    with pytest.raises(ModelError, match="incomplete spatial convolution"):
+        Heads.load(out / "heads.npz", read_config(out))
+
+
+def test_grid_cells_cover_the_map_and_overlap_only_when_it_does_not_divide() -> None:
+    import torch
+
+    assert _cells(7, 2) == [(0, 4), (3, 7)]
+    assert _cells(14, 2) == [(0, 7), (7, 14)]
+    assert _cells(7, 3) == [(0, 3), (2, 5), (4, 7)]
+    x = torch.arange(2 * 3 * 14 * 14, dtype=torch.float32).reshape(2, 3, 14, 14)
+    grid = _grid(x, 2)
+    assert grid.shape == (2, 12)
+    # Row-major cells, each holding every channel: the top-right cell's first channel.
+    assert float(grid[0, 3]) == float(x[0, 0, :7, 7:].mean())

@@ -12,7 +12,9 @@ from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from fashion_search.domain import Product
-from fashion_search.embed.fashion_lite import FashionLiteEmbedder, read_config
+from fashion_search.embed.backbones import SPATIAL_SHAPE
+from fashion_search.embed.fashion_lite import FashionLiteEmbedder, Heads, read_config
+from fashion_search.embed.features import ImageFeatures
 from fashion_search.embed.train import (
     Recipe,
     TrainingSet,
@@ -286,3 +288,40 @@ def test_recipe_overrides_from_json_and_what_differs_from_the_defaults() -> None
         recipe_with("{supcon")
     with pytest.raises(ValidationError, match="JSON object"):
         recipe_with("[1, 2]")
+
+
+def test_the_visual_head_learns_types_from_the_layout_of_the_spatial_map() -> None:
+    """Types that differ only in *where* a pattern sits: pooled inputs carry nothing, the map does."""
+    n, channels = 90, SPATIAL_SHAPE[0]
+    types = np.repeat(np.arange(3), n // 3)
+
+    def photos(seed: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        maps = 0.1 * rng.standard_normal((n, *SPATIAL_SHAPE)).astype(np.float32)
+        maps[np.arange(n), :16, 1 + 2 * types, 3] += 1.0  # the same channels, a different row per type
+        return rng.standard_normal((n, 4)).astype(np.float32), maps
+
+    inputs, maps = photos(4)
+    data = replace(toy_set(0), inputs=inputs, inputs_flipped=inputs)
+    data = replace(data, visual_spatial=maps, visual_spatial_flipped=maps)
+    recipe = Recipe(epochs=60, batch_size=30, hidden=16, dropout=0.0, type_prompt_weight=0.0)
+    recipe = replace(recipe, colour_prompt_weight=0.0, flip_augment=False, visual_dim=6, visual_hidden=32)
+    recipe = replace(recipe, visual_conv=4)
+    new_inputs, new_maps = photos(5)  # photos never trained on
+
+    def visual_p1(arrays: dict[str, np.ndarray], spatial: np.ndarray | None) -> float:
+        heads = Heads(
+            arrays=arrays, use_colour=False, prior_weight=0.0, prior_temperature=1.0, visual_weight=1.0
+        )
+        feats = ImageFeatures(new_inputs, np.zeros((n, 1000), np.float32), np.zeros((n, 0)), None, spatial)
+        u = heads.project_images(feats)[:, -6:]
+        sims = u @ u.T
+        np.fill_diagonal(sims, -np.inf)
+        return float(np.mean(types[sims.argmax(axis=1)] == types))
+
+    with_map = fit_heads(recipe, data, seed=0).arrays
+    assert with_map["vis_conv_w"].shape == (channels, 4) and with_map["vis_w1"].shape[0] == 4 + 4 * 49
+    without = fit_heads(replace(recipe, visual_conv=0), data, seed=0).arrays
+    assert "vis_conv_w" not in without
+    assert visual_p1(with_map, new_maps) >= 0.9
+    assert visual_p1(without, None) < 0.6
