@@ -228,9 +228,6 @@ class Scores:
     attribute: np.ndarray
     final: np.ndarray
 
-    def __len__(self) -> int:
-        return int(self.final.shape[0])
-
     def breakdown(self, i: int) -> ScoreBreakdown:
         return ScoreBreakdown(
             visual=float(self.visual[i]),
