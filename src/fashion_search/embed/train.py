@@ -764,7 +764,7 @@ def train_model(
             else ""
         )
         + (
-            f"; and a 1x1 convolution ({recipe.visual_conv} channels) over the 7x7x192 block-14 map"
+            f", and a 1x1 convolution ({recipe.visual_conv} channels) of the 7x7x192 block-14 map"
             if "vis_conv_w" in arrays
             else ""
         ),
