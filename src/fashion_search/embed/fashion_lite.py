@@ -21,6 +21,7 @@ from PIL import Image
 from fashion_search.embed.backbones import (
     EXTRA_BLOCKS,
     IMAGE_EXTRA_DIM,
+    IMAGE_FEATURE_DIM,
     SPATIAL_SHAPE,
     ImageBackbone,
     Runtime,
@@ -29,7 +30,7 @@ from fashion_search.embed.backbones import (
 from fashion_search.embed.base import l2_normalise
 from fashion_search.embed.calibration import CONFIG_KEY as CALIBRATION_KEY
 from fashion_search.embed.calibration import Calibration, CalibrationParams
-from fashion_search.embed.features import ImageFeatures, image_features
+from fashion_search.embed.features import COLOUR_DIM, ImageFeatures, image_features
 from fashion_search.errors import ModelError
 
 MODEL_FAMILY = "fashion-lite-v1"
@@ -96,6 +97,17 @@ class Heads:
             visual_weight=float(recipe.get("visual_weight", 0.0)),
             shared_extra=bool(recipe.get("shared_extra", False)),
         )
+        width = (
+            IMAGE_FEATURE_DIM
+            + (COLOUR_DIM if heads.use_colour else 0)
+            + (EXTRA_BLOCKS.stop - EXTRA_BLOCKS.start if heads.shared_extra else 0)
+        )
+        if arrays["in_mean"].shape != (width,):
+            raise ModelError(
+                f"the image head of {path} reads {arrays['in_mean'].shape[0]} inputs, but its config"
+                f" (use_colour={heads.use_colour}, shared_extra={heads.shared_extra}) and this version's"
+                f" image features give {width}; retrain the model or use the version it was trained with"
+            )
         visual = [k for k in ("vis_w1", "vis_b1", "vis_w2", "vis_b2") if k in arrays]
         if visual and len(visual) != 4:
             raise ModelError(f"head weights {path} hold an incomplete visual head: {visual}")

@@ -263,6 +263,9 @@ def test_the_visual_head_reads_extra_poolings_and_a_1x1_convolution_of_the_spati
     write_model_dir(out, {"family": "fashion-lite-v1", "recipe": {"visual_weight": 1.5}}, wrong)
     with pytest.raises(ModelError, match=f"reads {IMAGE_EXTRA_DIM - 1} extra poolings"):
         Heads.load(out / "heads.npz", read_config(out))
+    write_model_dir(out, {"family": "fashion-lite-v1", "recipe": {"shared_extra": True}}, arrays)
+    with pytest.raises(ModelError, match="reads 1439 inputs, but its config"):
+        Heads.load(out / "heads.npz", read_config(out))
     del arrays["vis_conv_b"]
     write_model_dir(out, {"family": "fashion-lite-v1", "recipe": {}}, arrays)
     with pytest.raises(ModelError, match="incomplete spatial convolution"):
