@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from fashion_search.index.hnsw import HNSW_MANIFEST, HnswIndex, HnswParams  # no
 DIM = 32
 N = 2000
 COLOURS = ["Black", "White", "Red", "Blue", "Green", "Grey", "Navy Blue", "Pink", "Brown", "Beige"]
+IndexT = TypeVar("IndexT", bound=ExactIndex)
 GRAPH_ONLY = HnswParams(m=16, ef_construction=40, ef_search=64, exact_max_cells=0)
 
 
@@ -46,7 +48,7 @@ def data() -> tuple[list[Product], np.ndarray]:
     return products, clustered(rng, N)
 
 
-def filled(index: ExactIndex, data: tuple[list[Product], np.ndarray]) -> ExactIndex:
+def filled(index: IndexT, data: tuple[list[Product], np.ndarray]) -> IndexT:
     products, vectors = data
     index.upsert_products(products)
     index.upsert("image", [p.id for p in products], vectors)

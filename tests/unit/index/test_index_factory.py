@@ -86,6 +86,7 @@ def test_index_from_store_loads_products_and_every_space(tmp_path: Path) -> None
         index = index_from_store(store, model="m", batch_size=7)
         assert index.count() == 30
         assert (index.count("image"), index.count("text"), index.count("hybrid")) == (30, 10, 0)
+        assert isinstance(index, ExactIndex)  # kind "exact"; CatalogIndex does not declare model
         assert index.model == "m"
         best = index.search("image", image[4], k=1)[0]
         assert best.product.id == 5 and best.score == pytest.approx(1.0, abs=1e-6)
@@ -111,7 +112,7 @@ def test_settings_choose_the_index_the_services_build_and_reopen(
     from fashion_search.app import build
     from fashion_search.settings import Settings
 
-    settings = Settings(data_dir=tmp_path, model="fake:40", index=kind, hnsw_threshold=threshold)  # type: ignore[arg-type]
+    settings = Settings(data_dir=tmp_path, model="fake:40", index=kind, hnsw_threshold=threshold)
     services = build(settings)
     try:
         services.store.upsert_products([Product(id=i, name=f"p{i}") for i in range(1, 21)])

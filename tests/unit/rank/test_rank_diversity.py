@@ -57,7 +57,7 @@ def test_edges_and_validation() -> None:
     assert mmr_order([0.5, 0.5, 0.5], [None, None, None], k=3, lam=0.5) == [0, 1, 2]
     for bad in (-0.1, 1.1, float("nan"), True):
         with pytest.raises(ValidationError, match="lambda"):
-            mmr_order(relevance, vectors, k=2, lam=bad)  # type: ignore[arg-type]
+            mmr_order(relevance, vectors, k=2, lam=bad)
     with pytest.raises(ValidationError, match="relevance scores"):
         mmr_order(relevance[:3], vectors, k=2, lam=0.5)
     with pytest.raises(ValidationError, match="negative"):

@@ -6,7 +6,7 @@ import numpy as np
 
 from fashion_search.domain import Event, EventType, Hit, Product, money
 from fashion_search.rank import explain, explain_all, rank
-from fashion_search.users import build_profile
+from fashion_search.users import StyleProfile, build_profile
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SNEAKERS = Product(
@@ -71,15 +71,15 @@ VECTORS = {
 }
 
 
-def profile():  # type: ignore[no-untyped-def]
+def profile() -> StyleProfile:
     bought = [SNEAKERS, BELT, SHIRT, SHOES]
     events = [Event(1, p.id, EventType.PURCHASE, T0 + timedelta(hours=i)) for i, p in enumerate(bought)]
     return build_profile(1, events, PRODUCTS, VECTORS)
 
 
-def reason_for(product: Product, **kwargs) -> str:  # type: ignore[no-untyped-def]
+def reason_for(product: Product, max_price: float | None = None) -> str:
     [item] = rank([Hit(product, 0.5)], profile(), vectors=VECTORS)
-    return explain(item, profile(), PRODUCTS, VECTORS, **kwargs)
+    return explain(item, profile(), PRODUCTS, VECTORS, max_price=max_price)
 
 
 def test_lookalike_of_a_purchase_names_that_product() -> None:

@@ -17,6 +17,9 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 TYPES = ("Tshirts", "Jeans", "Watches", "Shirts", "Sandals", "Caps")
 COLOURS = ("Black", "White", "Blue", "Red", "Green")
 
+World = tuple[list[Product], dict[int, np.ndarray]]
+"""The catalog of the module and one unit vector per product."""
+
 
 def catalog(n: int = 120) -> list[Product]:
     return [
@@ -34,7 +37,7 @@ def catalog(n: int = 120) -> list[Product]:
 
 
 @pytest.fixture(scope="module")
-def world() -> tuple[list[Product], dict[int, np.ndarray]]:
+def world() -> World:
     products = catalog()
     rng = np.random.default_rng(0)
     vectors = {}
@@ -52,13 +55,14 @@ def hits_for(products: list[Product]) -> list[Hit]:
     return [Hit(p, 1.0 - i / len(products)) for i, p in enumerate(products)]
 
 
-def test_final_score_is_the_weighted_sum(world) -> None:  # type: ignore[no-untyped-def]
+def test_final_score_is_the_weighted_sum(world: World) -> None:
     products, vectors = world
     by_id = {p.id: p for p in products}
     profile = build_profile(1, history(products, [1, 7, 13, 19, 2]), by_id, vectors)
     hits = hits_for(products[:40])
     ranked = rank(hits, profile, vectors=vectors)
     visual = {h.product.id: h.score for h in hits}
+    assert profile.vector is not None
     for r in ranked:
         v = vectors[r.product.id].astype(np.float64)
         cos = float(v @ profile.vector) / float(np.linalg.norm(v) * np.linalg.norm(profile.vector))
@@ -72,7 +76,7 @@ def test_final_score_is_the_weighted_sum(world) -> None:  # type: ignore[no-unty
     assert finals == sorted(finals, reverse=True)
 
 
-def test_weights_steer_the_order(world) -> None:  # type: ignore[no-untyped-def]
+def test_weights_steer_the_order(world: World) -> None:
     products, vectors = world
     by_id = {p.id: p for p in products}
     profile = build_profile(1, history(products, [1, 7, 13]), by_id, vectors)
@@ -88,7 +92,7 @@ def test_weights_steer_the_order(world) -> None:  # type: ignore[no-untyped-def]
     assert attribute_only[0].product.article_type == "Jeans"  # ids 1, 7, 13 are all Jeans
 
 
-def test_without_a_profile_the_order_is_visual(world) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_profile_the_order_is_visual(world: World) -> None:
     products, vectors = world
     hits = list(reversed(hits_for(products[:30])))
     ranked = rank(hits, None, vectors=vectors)
@@ -108,7 +112,7 @@ def test_weights_validation_and_settings() -> None:
         Weights(0, 0, 0)
 
 
-def test_budget_holds_for_every_result(world) -> None:  # type: ignore[no-untyped-def]
+def test_budget_holds_for_every_result(world: World) -> None:
     products, vectors = world
     hits = hits_for(products)
     ranked = rank(hits, None, constraints=Constraints(min_price=20, max_price=60))
@@ -117,7 +121,7 @@ def test_budget_holds_for_every_result(world) -> None:  # type: ignore[no-untype
     assert expected  # the fixture has products in range
 
 
-def test_restrictions_hold_for_every_result(world) -> None:  # type: ignore[no-untyped-def]
+def test_restrictions_hold_for_every_result(world: World) -> None:
     products, vectors = world
     by_id = {p.id: p for p in products}
     profile = build_profile(1, history(products, [1, 2, 7, 8, 13, 21, 33]), by_id, vectors)
@@ -147,7 +151,7 @@ def test_restrictions_hold_for_every_result(world) -> None:  # type: ignore[no-u
     assert sorted(r.product.id for r in ranked) == sorted(expected)
 
 
-def test_constraints_filter_can_go_to_an_index(world) -> None:  # type: ignore[no-untyped-def]
+def test_constraints_filter_can_go_to_an_index(world: World) -> None:
     products, vectors = world
     by_id = {p.id: p for p in products}
     profile = build_profile(1, history(products, [1, 2]), by_id)
@@ -172,7 +176,7 @@ def test_constraints_validation() -> None:
         Constraints(restrict_price=True).to_filter(empty_profile(3))
 
 
-def test_score_all_gives_the_numbers_score_gives_one_by_one(world) -> None:  # type: ignore[no-untyped-def]
+def test_score_all_gives_the_numbers_score_gives_one_by_one(world: World) -> None:
     products, vectors = world
     by_id = {p.id: p for p in products}
     profile = build_profile(1, history(products, [1, 7, 13, 19, 2]), by_id, vectors)
@@ -198,7 +202,7 @@ def test_score_all_gives_the_numbers_score_gives_one_by_one(world) -> None:  # t
         score_all(candidates, visual[:3], array, profile, weights)
 
 
-def test_vectors_may_be_an_aligned_array(world) -> None:  # type: ignore[no-untyped-def]
+def test_vectors_may_be_an_aligned_array(world: World) -> None:
     products, vectors = world
     by_id = {p.id: p for p in products}
     profile = build_profile(1, history(products, [1]), by_id, vectors)

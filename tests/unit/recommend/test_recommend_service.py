@@ -15,7 +15,7 @@ from fashion_search.rank.scoring import Constraints, Weights
 from fashion_search.recommend.service import RecommendationService, dominant_gender
 from fashion_search.settings import RankingSettings
 from fashion_search.store.sqlite import SqliteStore
-from fashion_search.users.profiles import build_profile
+from fashion_search.users.profiles import StyleProfile, build_profile
 from fashion_search.users.service import UserService
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -118,7 +118,7 @@ def test_dominant_gender_ignores_unisex_and_needs_a_clear_majority() -> None:
         3: Product(3, "c", gender="Women"),
     }
 
-    def profile(pids: list[int]):  # type: ignore[no-untyped-def]
+    def profile(pids: list[int]) -> StyleProfile:
         events = [Event(7, pid, EventType.VIEW, T0) for pid in pids]
         return build_profile(7, events, products)
 

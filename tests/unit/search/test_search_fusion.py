@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -33,7 +35,8 @@ def test_rrf_weights_and_constant() -> None:
 
 
 def test_rrf_accepts_scored_pairs_and_numpy_ids_and_ignores_repeats() -> None:
-    fused = reciprocal_rank_fusion([[(np.int64(7), 0.9), (8, 0.5), (7, 0.1)], [8]])
+    # numpy ids are accepted at run time although Ranking declares plain int ids
+    fused = reciprocal_rank_fusion([[(np.int64(7), 0.9), (8, 0.5), (7, 0.1)], [8]])  # type: ignore[list-item]
     scores = {f.id: f.score for f in fused}
     assert scores == {7: pytest.approx(1 / 61), 8: pytest.approx(1 / 62 + 1 / 61)}
     assert all(type(f.id) is int for f in fused)
@@ -89,14 +92,14 @@ def test_score_fusion_min_max() -> None:
         (lambda: reciprocal_rank_fusion([[1]], weights=[-1]), "weights"),
         (lambda: reciprocal_rank_fusion([[1]], weights=[float("inf")]), "weights"),
         (lambda: reciprocal_rank_fusion([[1]], k=-1), "constant k"),
-        (lambda: reciprocal_rank_fusion([["a"]]), "non-integer id"),
-        (lambda: reciprocal_rank_fusion(["12"]), "sequence of ids"),
+        (lambda: reciprocal_rank_fusion([["a"]]), "non-integer id"),  # type: ignore[list-item]
+        (lambda: reciprocal_rank_fusion(["12"]), "sequence of ids"),  # type: ignore[list-item]
         (lambda: reciprocal_rank_fusion([[1]], limit=-1), "limit"),
         (lambda: hybrid_fusion([1], [2], keyword_weight=1.5), "keyword_weight"),
-        (lambda: score_fusion([[1, 2]]), r"\(id, score\) pairs"),
+        (lambda: score_fusion([[1, 2]]), r"\(id, score\) pairs"),  # type: ignore[list-item]
         (lambda: score_fusion([[(1, float("nan"))]]), "non-finite"),
     ],
 )
-def test_bad_inputs(call, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_inputs(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         call()

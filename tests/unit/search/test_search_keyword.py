@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,7 +165,7 @@ def test_score_ids() -> None:
     assert scores.tolist() == pytest.approx([IDF_TITAN, 0.0, 0.0, IDF_TITAN], rel=1e-6)
 
 
-def test_save_and_load_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
     index = KeywordIndex.build(CORPUS, k1=1.5, b=0.5)
     index.add({2: "Titan wallet black"})
     path = tmp_path / "kw.npz"
@@ -178,7 +179,7 @@ def test_save_and_load_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-
     assert loaded.search("titan black watch", k=1)[0][0] == 9
 
 
-def test_load_rejects_missing_and_corrupt_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_load_rejects_missing_and_corrupt_files(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         KeywordIndex.load(tmp_path / "nope.npz")
     bad = tmp_path / "bad.npz"
@@ -203,9 +204,9 @@ def test_bad_parameters(kwargs: dict[str, object], message: str) -> None:
 def test_bad_documents_and_queries() -> None:
     index = KeywordIndex()
     with pytest.raises(ValidationError, match="ids must be integers"):
-        index.add({"a": "text"})  # type: ignore[dict-item]
+        index.add({"a": "text"})  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="must have a text"):
-        index.add({1: None})  # type: ignore[dict-item]
+        index.add({1: None})  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="pairs"):
         index.add([1, 2])  # type: ignore[list-item]
     with pytest.raises(ValidationError, match="positive integer"):

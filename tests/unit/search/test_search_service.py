@@ -73,7 +73,7 @@ def service() -> SearchService:
         KeywordIndex.build({p.id: describe_product(p) for p in products}),
         vocab,
         BrandIndex(products, vocab.values(Facet.BRAND)),
-        lambda: pytest.fail("no user was asked for"),  # type: ignore[arg-type,return-value]
+        lambda: pytest.fail("no user was asked for"),
         RankingSettings(),
     )
 
@@ -115,7 +115,7 @@ def test_keyword_fusion_brings_exact_words_up(service: SearchService) -> None:
     off = service.text("Green", k=10, keyword_weight=0.0, where=where(article_type="Jeans"))
     on = service.text("Green", k=10, keyword_weight=1.0, where=where(article_type="Jeans"))
     # "Green" is a colour word, so it is a filter too; every result is green either way.
-    assert all(i.product.base_colour == "Green" for i in off.items + on.items)
+    assert all(i.product.base_colour == "Green" for i in [*off.items, *on.items])
     assert all("keyword_rank" not in i.signals for i in off.items)
     assert all(i.signals["keyword_rank"] is not None for i in on.items)
     assert on.items[0].breakdown.visual == pytest.approx(1.0)
@@ -164,7 +164,7 @@ def test_page_and_budget_helpers() -> None:
     check_page(100, 900)
     for k, offset in ((0, 0), (101, 0), (10, -1), (10, 991), (True, 0)):
         with pytest.raises(ValidationError):
-            check_page(k, offset)  # type: ignore[arg-type]
+            check_page(k, offset)
     assert budget_of(None) is None
     filt = Filter(
         (condition("price", "<", 50.0), condition("price", "<=", 40.0), condition("price", ">", 5.0))

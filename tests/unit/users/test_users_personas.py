@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,9 @@ def test_personas_favourites_in_the_data_overlap_little(small_catalog: list[Prod
     _assert_distinct(_favourite_types(small_catalog), max_jaccard=0.25)
 
 
-def test_personas_are_satisfiable_on_a_catalog_without_their_ideal_types(catalog_factory) -> None:  # type: ignore[no-untyped-def]
+def test_personas_are_satisfiable_on_a_catalog_without_their_ideal_types(
+    catalog_factory: Callable[..., list[Product]],
+) -> None:
     # Only casual T-shirts, jeans, sneakers, caps, watches, backpacks: no formal wear, no ethnic wear.
     keep = {"Tshirts", "Jeans", "Casual Shoes", "Caps", "Watches", "Backpacks", "Shorts", "Sports Shoes"}
     catalog = [p for p in catalog_factory(440) if p.article_type in keep]

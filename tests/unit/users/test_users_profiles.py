@@ -13,6 +13,9 @@ from fashion_search.users.profiles import StyleProfile
 
 T0 = datetime(2025, 5, 1, tzinfo=UTC)
 
+History = tuple[list[Product], dict[int, np.ndarray], list[Event]]
+"""A catalog, vectors for most of its products, and the synthetic events of 40 shoppers."""
+
 TEE = Product(1, "Black Tee", gender="Men", article_type="Tshirts", sub_category="Topwear",
               master_category="Apparel", base_colour="Black", usage="Casual", price=10.0)  # fmt: skip
 JEANS = Product(2, "Blue Jeans", gender="Men", article_type="Jeans", sub_category="Bottomwear",
@@ -179,14 +182,14 @@ def _assert_same(a: StyleProfile, b: StyleProfile) -> None:
 
 
 @pytest.fixture(scope="module")
-def history(small_catalog: list[Product]) -> tuple[list[Product], dict[int, np.ndarray], list[Event]]:
+def history(small_catalog: list[Product]) -> History:
     rng = np.random.default_rng(1)
     vectors = {p.id: rng.standard_normal(16).astype(np.float32) for p in small_catalog if p.id % 5}
     data = generate_users(small_catalog, n_users=40, seed=9)
     return small_catalog, vectors, data.events
 
 
-def test_incremental_updates_equal_a_full_rebuild(history) -> None:  # type: ignore[no-untyped-def]
+def test_incremental_updates_equal_a_full_rebuild(history: History) -> None:
     catalog, vectors, events = history
     by_id = {p.id: p for p in catalog}
     book = ProfileBook(by_id, vectors)
@@ -203,7 +206,7 @@ def test_incremental_updates_equal_a_full_rebuild(history) -> None:  # type: ign
         )
 
 
-def test_a_new_purchase_changes_the_profile(history) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_purchase_changes_the_profile(history: History) -> None:
     catalog, vectors, events = history
     by_id = {p.id: p for p in catalog}
     book = ProfileBook(by_id, vectors, user_ids=[1])
@@ -212,14 +215,16 @@ def test_a_new_purchase_changes_the_profile(history) -> None:  # type: ignore[no
     new = ev(catalog[3].id, EventType.PURCHASE, 10**6, user_id=1)
     assert book.apply_events([new]) == [1]
     after = book.get(1)
+    article_type = catalog[3].article_type
+    assert article_type is not None
     assert after.recent_purchases[0] == catalog[3].id
     assert after.interactions == before.interactions + 1
-    assert after.preferences["article_type"][catalog[3].article_type] == pytest.approx(
-        before.preferences["article_type"].get(catalog[3].article_type, 0.0) + 3
+    assert after.preferences["article_type"][article_type] == pytest.approx(
+        before.preferences["article_type"].get(article_type, 0.0) + 3
     )
 
 
-def test_concurrent_updates_lose_nothing(history) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_updates_lose_nothing(history: History) -> None:
     catalog, vectors, events = history
     by_id = {p.id: p for p in catalog}
     book = ProfileBook(by_id, vectors)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from fashion_search.domain import EventType, Product
 from fashion_search.errors import ValidationError
-from fashion_search.users import SEGMENTS, default_user_count, generate_users
+from fashion_search.users import SEGMENTS, SyntheticData, default_user_count, generate_users
 from fashion_search.users.synthetic import P_CART_TASTE, P_PURCHASE, PERSONA_MIN_PURCHASES, WINDOW_DAYS
 
 
@@ -65,7 +66,7 @@ def test_funnel_narrows_and_every_cart_and_purchase_follows_its_view(small_catal
             assert first_seen[(e.user_id, e.product_id, EventType.ADD_TO_CART)] < e.timestamp
 
 
-def _segment_purchases(data, by_id: dict[int, Product]) -> dict[str, list[Product]]:  # type: ignore[no-untyped-def]
+def _segment_purchases(data: SyntheticData, by_id: dict[int, Product]) -> dict[str, list[Product]]:
     segment = {u.id: u.segment for u in data.users if not u.is_persona}
     out: dict[str, list[Product]] = defaultdict(list)
     for e in data.events:
@@ -74,17 +75,22 @@ def _segment_purchases(data, by_id: dict[int, Product]) -> dict[str, list[Produc
     return out
 
 
-def test_segment_tastes_show_in_the_events(catalog_factory) -> None:  # type: ignore[no-untyped-def]
+def _price(p: Product) -> float:
+    assert p.price is not None, f"product {p.id} has no price; the catalog should be priced"
+    return p.price
+
+
+def test_segment_tastes_show_in_the_events(catalog_factory: Callable[..., list[Product]]) -> None:
     catalog = catalog_factory(2200)
     by_id = {p.id: p for p in catalog}
     data = generate_users(catalog, n_users=600, seed=3)
     assert {u.segment for u in data.users if not u.is_persona} == {s.name for s in SEGMENTS}
     bought = _segment_purchases(data, by_id)
-    median = {seg: statistics.median(p.price for p in items) for seg, items in bought.items()}
+    median = {seg: statistics.median(_price(p) for p in items) for seg, items in bought.items()}
     assert median["budget"] < median["luxury"]
     assert median["genz"] < median["luxury"]
 
-    def share(seg: str, predicate) -> float:  # type: ignore[no-untyped-def]
+    def share(seg: str, predicate: Callable[[Product], bool]) -> float:
         items = bought[seg]
         return sum(1 for p in items if predicate(p)) / len(items)
 
@@ -126,7 +132,7 @@ def test_every_persona_has_a_full_history(small_catalog: list[Product]) -> None:
         assert counts[(u.id, EventType.PURCHASE)] >= PERSONA_MIN_PURCHASES
 
 
-def test_works_without_prices_and_on_a_tiny_catalog(catalog_factory) -> None:  # type: ignore[no-untyped-def]
+def test_works_without_prices_and_on_a_tiny_catalog(catalog_factory: Callable[..., list[Product]]) -> None:
     unpriced = catalog_factory(200, priced=False)
     data = generate_users(unpriced, n_users=25)
     assert len(data.users) == 25 and data.events
