@@ -108,7 +108,9 @@ def test_budget_and_restrictions_hold_for_every_result(
             if "restrict_color" in params:
                 assert p.base_colour in profile.favourites("base_colour", 3)
             if "restrict_price" in params:
-                low, high = profile.price_band  # type: ignore[misc]
+                band = profile.price_band
+                assert band is not None
+                low, high = band
                 assert p.price is not None and low <= p.price <= high
             if "filter" in params:
                 assert p.season == "Summer"

@@ -20,7 +20,7 @@ from fashion_search.store.sqlite import SqliteStore
 pytestmark = pytest.mark.postgres
 
 
-def _scalar(uri: str, query: sql.Composable, params: tuple[object, ...] = ()) -> object:
+def _scalar(uri: str, query: sql.SQL | sql.Composed, params: tuple[object, ...] = ()) -> object:
     with psycopg.connect(uri) as conn:
         row = conn.execute(query, params).fetchone()
     return None if row is None else row[0]

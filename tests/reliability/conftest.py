@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,7 +33,7 @@ class Catalog:
     images_dir: Path
 
 
-def build_small_catalog(root: Path, n_products: int = N_PRODUCTS, **overrides: object) -> Catalog:
+def build_small_catalog(root: Path, n_products: int = N_PRODUCTS, **overrides: Any) -> Catalog:
     catalog_dir = generate_demo_catalog(root / "catalog", n_products=n_products, seed=0)
     images = catalog_dir / "images"
     settings = load_settings(data_dir=root / "data", model="fake:64", **overrides)

@@ -30,7 +30,7 @@ READERS = 3
 
 
 def _stored_events(catalog: Catalog) -> Counter[int]:
-    db = catalog.services.store.path  # type: ignore[attr-defined]
+    db = catalog.services.store.path
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return Counter(user for (user,) in conn.execute("SELECT user_id FROM events"))

@@ -69,7 +69,7 @@ def _fingerprint(db: Path) -> dict[str, str]:
 @pytest.fixture
 def unchanged(catalog: Catalog) -> Iterator[None]:
     """Fails the test if any stored row or the saved index changed during it."""
-    db = catalog.services.store.path  # type: ignore[attr-defined]
+    db = catalog.services.store.path
     manifest = catalog.services.index_dir / "manifest.json"
     before, index_before = _fingerprint(db), manifest.read_bytes()
     yield

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -89,8 +90,18 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
     s.close()
 
 
-def _snapshot(s: SqliteStore) -> dict[str, object]:
-    vectors = {}
+class Snapshot(TypedDict):
+    """Everything a store holds, in comparable form."""
+
+    products: list[Product]
+    users: list[User]
+    events: list[Event]
+    vectors: dict[tuple[str, str], tuple[list[int], np.ndarray, dict[int, str]]]
+    """(space, model) -> (ids, vectors, content hash per id)."""
+
+
+def _snapshot(s: SqliteStore) -> Snapshot:
+    vectors: dict[tuple[str, str], tuple[list[int], np.ndarray, dict[int, str]]] = {}
     for space in SPACES:
         infos = s.embedding_info(space)
         for model in sorted({i.model for i in infos.values()}):
