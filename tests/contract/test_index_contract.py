@@ -421,8 +421,8 @@ def test_ties_are_broken_by_id(backend: IndexBackend) -> None:
     vectors = np.array([np.eye(4)[0] if i in tied else np.eye(4)[1] for i in ids.tolist()], dtype=np.float32)
     index = backend.make()
     index.upsert_products([Product(id=int(i), name=f"p{i}") for i in ids])
-    # ndarray ids, as index_from_store passes them; VectorIndex.upsert declares only Sequence[int]
-    index.upsert("text", ids, vectors)  # type: ignore[arg-type]
+    # ndarray ids, as index_from_store passes them
+    index.upsert("text", ids, vectors)
     for k in (1, 5, 10, 37):
         got = [h.product.id for h in index.search("text", np.eye(4)[0], k=k)]
         if backend.approximate:

@@ -20,7 +20,7 @@ class VectorIndex(Protocol):
         """Add or replace the metadata that filters and results use."""
         ...
 
-    def upsert(self, space: str, ids: Sequence[int], vectors: np.ndarray) -> None:
+    def upsert(self, space: str, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         """Add or replace vectors of one space; every id must have a product."""
         ...
 

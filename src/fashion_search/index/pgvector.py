@@ -230,7 +230,7 @@ class PgVectorIndex:
         """Add or replace products in the store (filters and results read them from there)."""
         self.store.upsert_products(products)
 
-    def upsert(self, space: str, ids: Sequence[int], vectors: np.ndarray) -> None:
+    def upsert(self, space: str, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         """Add or replace vectors of one space; every id must have a product.
 
         Written under the index's model (or, without one, the space's only model, else
