@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +84,7 @@ def _make_catalog(root: Path) -> tuple[SqliteStore, Path]:
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> tuple[SqliteStore, Path]:
+def catalog(tmp_path: Path) -> Iterator[tuple[SqliteStore, Path]]:
     store, images = _make_catalog(tmp_path)
     yield store, images
     store.close()
@@ -371,12 +371,14 @@ class _HybridWriteFails:
     def __getattr__(self, name: str) -> object:
         return getattr(self._store, name)
 
-    def put_vectors(self, space: str, model: str, ids, vectors, hashes) -> None:  # type: ignore[no-untyped-def]
+    def put_vectors(
+        self, space: str, model: str, ids: Sequence[int], vectors: np.ndarray, content_hashes: Sequence[str]
+    ) -> None:
         if space == "hybrid":
             self.hybrid_writes += 1
             if self.hybrid_writes == 2:
                 raise _Crash("killed between the text and the hybrid write")
-        self._store.put_vectors(space, model, ids, vectors, hashes)
+        self._store.put_vectors(space, model, ids, vectors, content_hashes)
 
 
 def test_resume_after_a_crash_between_spaces_of_one_batch(

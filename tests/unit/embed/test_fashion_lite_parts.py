@@ -244,6 +244,7 @@ def test_the_visual_head_reads_extra_poolings_and_a_1x1_convolution_of_the_spati
     conv = torch.nn.Conv2d(channels, 5, kernel_size=1)
     with torch.no_grad():
         conv.weight.copy_(torch.from_numpy(arrays["vis_conv_w"].T[:, :, None, None].copy()))
+        assert conv.bias is not None
         conv.bias.copy_(torch.from_numpy(arrays["vis_conv_b"]))
         maps = (spatial - arrays["vis_map_mean"][:, None, None]) * arrays["vis_map_scale"][:, None, None]
         want = torch.nn.functional.gelu(conv(torch.from_numpy(maps)), approximate="tanh").flatten(1).numpy()

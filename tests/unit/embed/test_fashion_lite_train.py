@@ -195,7 +195,7 @@ def test_eval_reports_every_photo_of_the_withheld_types(catalog: Path, cache: Pa
 
 
 def kinds(counts: dict[str, int]) -> list[Product]:
-    out = []
+    out: list[Product] = []
     for kind, n in counts.items():
         out += [Product(id=len(out) + i, name=f"{kind} {i}", article_type=kind) for i in range(n)]
     return out
