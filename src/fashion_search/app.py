@@ -264,7 +264,10 @@ class Services:
     def warm_up(self, bootstrap: bool = True) -> None:
         """Build everything now: model, index, keyword index, shoppers (created once if missing)."""
         self.embedder()
-        self.index()
+        index = self.index()
+        warm = getattr(index, "warm_up", None)
+        if callable(warm):
+            warm()
         if bootstrap and self.products():
             self.bootstrap_users()
         self.search()

@@ -177,3 +177,28 @@ def test_a_subclass_with_its_own_search_answers_each_query_with_it() -> None:
     got = index.search_many("hybrid", np.ones(5, dtype=np.float32), [(3, None), (2, None)], exclude_ids=[0])
     assert calls == [3, 2]
     assert [[h.product.id for h in g] for g in got] == [[1], [1]]
+
+
+def test_warm_up_builds_the_bound_that_the_next_search_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = index_with_gaps(bound=True)
+    built: list[int] = []
+    init = LowRankBound.__init__
+
+    def counting(self: LowRankBound, *args: Any, **kwargs: Any) -> None:
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(LowRankBound, "__init__", counting)
+    index.warm_up()
+    assert built == [1]  # one space holds vectors, so one bound
+    query = np.ones(64, dtype=np.float32)
+    first = index.search_many("hybrid", query, [(5, None), (3, where(base_colour="Red"))])
+    assert built == [1]  # the search reused it
+    assert [h.product.id for h in first[0]] == [h.product.id for h in index.search("hybrid", query, 5)]
+
+
+def test_warm_up_below_bound_min_rows_builds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = index_with_gaps(bound=True)
+    index.bound_min_rows = 10_000
+    monkeypatch.setattr(LowRankBound, "__init__", lambda *a, **k: pytest.fail("built a bound"))
+    index.warm_up()
