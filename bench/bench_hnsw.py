@@ -156,43 +156,16 @@ class Dataset:
 
 
 def real_dataset(args: argparse.Namespace, n: int) -> Dataset:
-    from fashion_search.embed.descriptions import describe_product
-    from fashion_search.embed.registry import load_embedder
-
     bench_index = _load_module("fashion_search_bench_index", ROOT / "bench" / "bench_index.py")
     products = bench_index.load_products(args.catalog)[:n]
     ids = np.array([p.id for p in products], dtype=np.int64)
-    embedder = load_embedder("fashion-lite", cache_dir=args.cache / "models", threads=os.cpu_count() or 1)
-
-    def encode(texts: list[str]) -> np.ndarray:
-        out = [embedder.embed_texts(texts[i : i + 256]) for i in range(0, len(texts), 256)]
-        return np.concatenate(out).astype(np.float32, copy=False)
-
-    # Cached per model version: vectors and queries must come from the same model.
-    path = args.cache / f"{embedder.name}-text-{len(products)}.npz"
-    vectors: np.ndarray | None = None
-    if path.is_file():
-        saved = np.load(path)
-        if np.array_equal(saved["ids"], ids):
-            vectors = saved["vectors"]
-    if vectors is None:
-        print(
-            f"  embedding {len(products):,} descriptions with {embedder.name} (cached at {path}) ...",
-            flush=True,
-        )
-        started = time.perf_counter()
-        vectors = encode([describe_product(p) for p in products])
-        print(f"  {time.perf_counter() - started:.0f} s", flush=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, ids=ids, vectors=vectors)
-    queries = encode(bench_index.query_texts(args.queries, args.seed))
+    vectors, queries, origin = bench_index.catalog_vectors(
+        products, "fashion-lite", args.cache, args.queries, seed=args.seed
+    )
     colours = [p.base_colour for p in products if p.base_colour]
     top = sorted(set(colours), key=lambda c: (-colours.count(c), c))[:10]
     return Dataset(
-        source=(
-            f"{len(products):,} real products, {embedder.name} text vectors of their descriptions, "
-            "shopper-phrase queries"
-        ),
+        source=f"{len(products):,} real products, {origin}, shopper-phrase queries",
         products=products,
         ids=ids,
         vectors=vectors,

@@ -113,7 +113,8 @@ def minilm_encoder() -> Callable[[list[str]], np.ndarray]:
     return encode
 
 
-def fashion_lite_encoder(cache: Path) -> Callable[[list[str]], np.ndarray]:
+def fashion_lite_encoder(cache: Path) -> tuple[Callable[[list[str]], np.ndarray], str]:
+    """(text encoder, model name) of the shipped fashion-lite model."""
     from fashion_search.embed.registry import load_embedder
 
     embedder = load_embedder("fashion-lite", cache_dir=cache / "models", threads=os.cpu_count() or 1)
@@ -122,13 +123,15 @@ def fashion_lite_encoder(cache: Path) -> Callable[[list[str]], np.ndarray]:
         out = [embedder.embed_texts(texts[i : i + 256]) for i in range(0, len(texts), 256)]
         return np.concatenate(out).astype(np.float32, copy=False)
 
-    return encode
+    return encode, embedder.name
 
 
 def catalog_vectors(
-    products: list[Product], kind: str, cache: Path, n_queries: int
+    products: list[Product], kind: str, cache: Path, n_queries: int, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """(vectors aligned with products, query vectors, description of where they came from)."""
+    """(vectors aligned with products, query vectors, description of where they came from).
+
+    Real vectors are cached under ``cache`` per model version (a retrained model re-embeds)."""
     ids = np.array([p.id for p in products], dtype=np.int64)
     if kind == "random":
         rng = np.random.default_rng(0)
@@ -142,15 +145,16 @@ def catalog_vectors(
     from fashion_search.embed.descriptions import describe_product
 
     if kind == "fashion-lite":
-        encode = fashion_lite_encoder(cache)
+        encode, model = fashion_lite_encoder(cache)
         texts = [describe_product(p) for p in products]
-        origin = "real fashion-lite text vectors (384-d) of the product descriptions"
+        origin = f"real {model} text vectors of the product descriptions"
+        path = cache / f"{model}-text-{len(products)}.npz"
     else:
         encode = minilm_encoder()
         texts = [p.name for p in products]
         origin = "real MiniLM (all-MiniLM-L6-v2) 384-d embeddings of the product names"
+        path = cache / f"{kind}-{len(products)}.npz"
     cache.mkdir(parents=True, exist_ok=True)
-    path = cache / f"{kind}-{len(products)}.npz"
     vectors: np.ndarray | None = None
     if path.is_file():
         saved = np.load(path)
@@ -162,7 +166,7 @@ def catalog_vectors(
         vectors = encode(texts)
         print(f"  {time.perf_counter() - start:.0f} s", flush=True)
         np.savez(path, ids=ids, vectors=vectors)
-    return vectors, encode(query_texts(n_queries)), origin
+    return vectors, encode(query_texts(n_queries, seed)), origin
 
 
 def load_bench_hnsw() -> ModuleType:
